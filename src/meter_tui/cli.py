@@ -7,15 +7,21 @@ same code paths serve the CLI, the app and the tests.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 from meter_tui import __version__
+from meter_tui.config import Config, ConfigError, load_config, run_dir
 from meter_tui.p1.export import telegram_to_json
 from meter_tui.p1.reader import ReadResult, TelegramReader
+from meter_tui.sources import SourceChoice
+from meter_tui.sources.hub import SharedMeter
 
 _CHUNK = 1 << 16
 
@@ -51,6 +57,70 @@ def _parse_command(args: argparse.Namespace) -> int:
     return status
 
 
+def _source_options(parser: argparse.ArgumentParser) -> None:
+    """Where the telegrams come from: the same options for the app, `record` and `serve`."""
+    group = parser.add_argument_group("meter source (default: the serial port of the config file, /dev/ttyUSB0)")
+    choice = group.add_mutually_exclusive_group()
+    choice.add_argument("--port", help="serial device or pyserial URL: /dev/ttyUSB0, socket://host:port, rfc2217://")
+    choice.add_argument("--demo", action="store_true", help="the built-in simulated meter, no hardware needed")
+    choice.add_argument("--replay", type=Path, metavar="FILE", help="play a capture file")
+    group.add_argument("--seed", type=int, default=1, help="demo meter seed (default 1)")
+    group.add_argument("--speed", type=float, default=None, help="replay or demo speed factor (default 1 = real time)")
+    group.add_argument("--fast", action="store_true", help="replay as fast as possible")
+    group.add_argument("--loop", action="store_true", help="replay the capture again and again")
+
+
+def _choice(args: argparse.Namespace) -> SourceChoice:
+    speed = args.speed if args.speed is not None else 1.0
+    if speed <= 0:
+        raise ConfigError("--speed must be positive")
+    return SourceChoice(
+        demo=args.demo,
+        seed=args.seed,
+        demo_speed=speed,
+        replay=args.replay,
+        replay_speed=None if args.fast else speed,
+        loop=args.loop,
+    )
+
+
+def _config(args: argparse.Namespace) -> Config:
+    config = load_config()
+    if getattr(args, "port", None):
+        config = replace(config, meter=replace(config.meter, port=args.port))
+    return config
+
+
+def shared_meter(args: argparse.Namespace, config: Config) -> SharedMeter:
+    choice = _choice(args)
+    return SharedMeter(
+        choice.factory(config.meter),
+        key=choice.key(config.meter),
+        run_dir=run_dir(),
+        silence_timeout=config.meter.silence_timeout,
+    )
+
+
+def _record_command(args: argparse.Namespace) -> int:
+    from meter_tui.sources.recorder import Recorder  # noqa: PLC0415 - only this command needs it
+
+    recorder = Recorder(shared_meter(args, _config(args)), capture=args.capture)
+    return asyncio.run(recorder.run())
+
+
+def _simulate_command(args: argparse.Namespace) -> int:
+    from meter_tui.sources.simulator import BRUSSELS, SimulatedMeter  # noqa: PLC0415
+
+    start = datetime.combine(args.start, time(0, 0), tzinfo=BRUSSELS)
+    meter = SimulatedMeter(args.seed, start)
+    seconds = round(args.days * 86400)
+    with args.out.open("wb") as out:
+        for _ in range(seconds):
+            out.write(meter.step())
+    print(f"wrote {seconds} telegrams ({args.days:g} days from {args.start}) to {args.out}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="meter-tui",
@@ -65,6 +135,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parse.add_argument("files", nargs="+", type=Path, metavar="FILE")
     parse.set_defaults(handler=_parse_command)
+
+    record = commands.add_parser(
+        "record",
+        help="read the meter headless (for a service) and keep what it sends",
+        description="Read the meter without a screen; SIGTERM or Ctrl-C stops it cleanly.",
+    )
+    _source_options(record)
+    record.add_argument("--capture", type=Path, metavar="FILE", help="also write raw bytes to daily files FILE-DATE")
+    record.set_defaults(handler=_record_command)
+
+    simulate = commands.add_parser(
+        "simulate",
+        help="write a capture file of the simulated meter",
+        description="Generate N days of one-second telegrams of the simulated household meter, instantly.",
+    )
+    simulate.add_argument("--days", type=float, default=1.0)
+    simulate.add_argument("--start", type=date.fromisoformat, default=date(2026, 1, 5), help="YYYY-MM-DD, local")
+    simulate.add_argument("--seed", type=int, default=1)
+    simulate.add_argument("--out", type=Path, required=True, metavar="FILE")
+    simulate.set_defaults(handler=_simulate_command)
     return parser
 
 
@@ -77,6 +167,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(handler(args))
+    except ConfigError as error:
+        print(f"meter-tui: {error}", file=sys.stderr)
+        return 2
     except BrokenPipeError:
         # `meter-tui parse big.cap | head`: the reader went away, which is not an error of ours.
         sys.stderr.close()

@@ -58,6 +58,11 @@ class _Builder:
             ]
         )
 
+    def _devices(self) -> tuple[MbusDevice, ...]:
+        if not self.mbus:
+            return ()
+        return tuple([MbusDevice(channel, **self.mbus[channel]) for channel in sorted(self.mbus)])
+
     def build(self, header: str, crc: int | None, objects: tuple[DataObject, ...], raw: bytes) -> Telegram:
         return Telegram(
             header=header,
@@ -66,7 +71,7 @@ class _Builder:
             raw=raw,
             phases=self._phases(),
             relays=tuple(self.relays),
-            mbus=tuple([MbusDevice(channel, **self.mbus[channel]) for channel in sorted(self.mbus)]) if self.mbus else (),
+            mbus=self._devices(),
             **self.fields,
         )
 

@@ -1,0 +1,123 @@
+"""Settings that are never set by editing code: the config file, environment variables, the command line.
+
+The config file is TOML at `<user config dir>/config.toml` (`~/.config/meter-tui/config.toml` on Linux), or the
+file named by METER_TUI_CONFIG. The command line wins over the environment, which wins over the file.
+
+    [meter]
+    port = "/dev/ttyUSB0"        # or socket://192.168.1.50:23, rfc2217://...
+    baudrate = 115200
+    silence_timeout = 10         # seconds without bytes before the port is reopened
+
+    [store]
+    db = "/home/pi/meter.sqlite"
+    raw_days = 7
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_config_path, user_data_path
+
+APP_NAME = "meter-tui"
+
+
+class ConfigError(Exception):
+    """A setting that cannot be used, naming the file and the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class MeterConfig:
+    port: str = "/dev/ttyUSB0"
+    baudrate: int = 115200
+    bytesize: int = 8
+    parity: str = "N"
+    stopbits: float = 1
+    silence_timeout: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class StoreConfig:
+    db: Path | None = None
+    raw_days: int = 7
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    meter: MeterConfig = field(default_factory=MeterConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
+    path: Path | None = None
+
+
+def config_path(env: Mapping[str, str] = os.environ) -> Path:
+    return Path(env["METER_TUI_CONFIG"]) if env.get("METER_TUI_CONFIG") else user_config_path(APP_NAME) / "config.toml"
+
+
+def data_dir(env: Mapping[str, str] = os.environ) -> Path:
+    return Path(env["METER_TUI_DATA_DIR"]) if env.get("METER_TUI_DATA_DIR") else user_data_path(APP_NAME)
+
+
+def run_dir(env: Mapping[str, str] = os.environ) -> Path:
+    """Where the owner's lock and socket live. The data dir, not XDG_RUNTIME_DIR: a process started by cron at boot
+    has no runtime dir, and all processes of a user must find the same socket."""
+    return Path(env["METER_TUI_RUN_DIR"]) if env.get("METER_TUI_RUN_DIR") else data_dir(env) / "run"
+
+
+_TYPES: dict[str, dict[str, type]] = {
+    "meter": {
+        "port": str,
+        "baudrate": int,
+        "bytesize": int,
+        "parity": str,
+        "stopbits": float,
+        "silence_timeout": float,
+    },
+    "store": {"db": str, "raw_days": int},
+}
+
+
+def _checked(path: Path, section: str, values: Any) -> dict[str, Any]:
+    if not isinstance(values, dict):
+        raise ConfigError(f"{path}: [{section}] must be a table")
+    known = _TYPES[section]
+    result: dict[str, Any] = {}
+    for key, given in values.items():
+        if key not in known:
+            raise ConfigError(f"{path}: [{section}] {key}: unknown setting (known: {', '.join(known)})")
+        wanted = known[key]
+        value = float(given) if wanted is float and type(given) is int else given
+        if not isinstance(value, wanted) or isinstance(value, bool):
+            raise ConfigError(f"{path}: [{section}] {key}: expected {wanted.__name__}, got {given!r}")
+        result[key] = value
+    return result
+
+
+def load_config(env: Mapping[str, str] = os.environ) -> Config:
+    """The file (if any), then METER_TUI_PORT on top. A broken file is an error that says where."""
+    path = config_path(env)
+    meter: dict[str, Any] = {}
+    store: dict[str, Any] = {}
+    found: Path | None = None
+    if path.exists():
+        found = path
+        try:
+            document = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as error:
+            raise ConfigError(f"{path}: cannot read: {error}") from error
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{path}: not valid TOML: {error}") from error
+        for section in document:
+            if section not in _TYPES:
+                raise ConfigError(f"{path}: [{section}]: unknown section (known: {', '.join(_TYPES)})")
+        meter = _checked(path, "meter", document.get("meter", {}))
+        store = _checked(path, "store", document.get("store", {}))
+    if env.get("METER_TUI_PORT"):
+        meter["port"] = env["METER_TUI_PORT"]
+    if "db" in store:
+        store["db"] = Path(store["db"]).expanduser()
+    return Config(MeterConfig(**meter), StoreConfig(**store), found)

@@ -1,0 +1,232 @@
+"""One owner of the meter per machine, and followers that get the same telegrams from it.
+
+Only one process can read a serial port, yet people look at the meter from several places at once: a tmux window
+over ssh, every browser tab of `meter-tui serve` (each tab is its own process). The first process to start takes
+an exclusive lock (flock: the kernel drops it when the process dies, even by SIGKILL, so a stale lock file never
+blocks a start), opens the source, and re-serves every good raw telegram on a Unix socket. Every other process
+finds the lock taken and reads that socket through the same `MeterFeed`. When the owner goes away, the followers
+see the socket close and race for the lock; the winner opens the source and serves the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import hashlib
+import os
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from pathlib import Path
+
+from meter_tui.sources.base import ByteSource, SourceError
+from meter_tui.sources.feed import FeedEvent, FeedState, MeterFeed, StatusEvent, TelegramEvent
+
+_FOLLOWER_BUFFER_LIMIT = 1 << 20
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    FOLLOWER = "follower"
+
+
+@dataclass(frozen=True, slots=True)
+class RoleEvent:
+    """This process became the owner of the meter, or a follower of the owner with this pid."""
+
+    role: Role
+    owner_pid: int | None
+
+
+HubEvent = FeedEvent | RoleEvent
+
+
+def channel_paths(run_dir: Path, key: str) -> tuple[Path, Path]:
+    """The lock and socket for one meter: sources with different keys (two meters, a demo) never share them."""
+    digest = hashlib.sha1(key.encode()).hexdigest()[:12]  # a file name, not security
+    return run_dir / f"meter-{digest}.lock", run_dir / f"meter-{digest}.sock"
+
+
+class MeterLock:
+    """An exclusive, non-blocking flock on a file that also records the owner's pid."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def try_acquire(self) -> bool:
+        if self._fd is not None:
+            return True
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+        return True
+
+    def owner_pid(self) -> int | None:
+        try:
+            return int(self.path.read_text().strip() or 0) or None
+        except (OSError, ValueError):
+            return None
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
+
+
+class Broadcaster:
+    """The owner's Unix socket: every good raw telegram goes to every connected follower."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._server: asyncio.AbstractServer | None = None
+        self._clients: set[asyncio.StreamWriter] = set()
+        self._handlers: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        # We hold the lock, so a socket file left here is a crashed owner's: remove it.
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+        self._server = await asyncio.start_unix_server(self._accept, path=str(self.path))
+        self.path.chmod(0o600)
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._handlers.add(task)
+            task.add_done_callback(self._handlers.discard)
+        self._clients.add(writer)
+        try:
+            await reader.read()  # followers send nothing; EOF means they left
+        finally:
+            self._clients.discard(writer)
+            writer.close()
+
+    @property
+    def followers(self) -> int:
+        return len(self._clients)
+
+    def publish(self, raw: bytes) -> None:
+        for writer in list(self._clients):
+            transport = writer.transport
+            if transport.is_closing() or transport.get_write_buffer_size() > _FOLLOWER_BUFFER_LIMIT:
+                self._clients.discard(writer)  # a follower that does not keep up is dropped, not waited for
+                writer.close()
+                continue
+            writer.write(raw + b"\r\n")
+
+    async def stop(self) -> None:
+        for writer in list(self._clients):
+            writer.close()
+        self._clients.clear()
+        if self._handlers:
+            # Closed connections end their handlers with EOF; let them finish rather than be cancelled at exit.
+            await asyncio.wait(self._handlers, timeout=1.0)
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+
+class FollowerSource(ByteSource):
+    """The owner's socket as a byte source."""
+
+    def __init__(self, path: Path, owner: str) -> None:
+        self.path = path
+        self.description = owner
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def open(self) -> None:
+        try:
+            self._reader, self._writer = await asyncio.open_unix_connection(str(self.path))
+        except OSError as error:
+            raise SourceError(f"cannot reach the owner of the meter: {error.strerror}") from error
+
+    async def read(self) -> bytes:
+        if self._reader is None:
+            raise SourceError("not connected to the owner")
+        try:
+            data = await self._reader.read(65536)
+        except OSError as error:
+            raise SourceError(f"the owner of the meter went away: {error.strerror}") from error
+        if not data:
+            raise SourceError("the owner of the meter went away")
+        return data
+
+    async def close(self) -> None:
+        writer, self._writer, self._reader = self._writer, None, None
+        if writer is not None:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+
+
+class SharedMeter:
+    """The meter as every meter-tui process sees it: owned here, or followed from the process that owns it."""
+
+    def __init__(
+        self,
+        make_source: Callable[[], ByteSource],
+        *,
+        key: str,
+        run_dir: Path,
+        silence_timeout: float = 10.0,
+        takeover_pause: float = 0.2,
+    ) -> None:
+        self._make_source = make_source
+        self.lock_path, self.socket_path = channel_paths(run_dir, key)
+        self._lock = MeterLock(self.lock_path)
+        self._silence_timeout = silence_timeout
+        self._takeover_pause = takeover_pause
+        self.role: Role | None = None
+        self.broadcaster: Broadcaster | None = None
+
+    async def events(self) -> AsyncIterator[HubEvent]:
+        try:
+            while True:
+                if self._lock.try_acquire():
+                    async for event in self._own():
+                        yield event
+                    return
+                async for event in self._follow():
+                    yield event
+                await asyncio.sleep(self._takeover_pause)
+        finally:
+            if self.broadcaster is not None:
+                await self.broadcaster.stop()
+            self._lock.release()
+
+    async def _own(self) -> AsyncIterator[HubEvent]:
+        self.role = Role.OWNER
+        self.broadcaster = Broadcaster(self.socket_path)
+        await self.broadcaster.start()
+        yield RoleEvent(Role.OWNER, os.getpid())
+        feed = MeterFeed(self._make_source(), silence_timeout=self._silence_timeout)
+        async for event in feed.events():
+            if isinstance(event, TelegramEvent) and event.result.telegram is not None:
+                self.broadcaster.publish(event.result.raw)
+            yield event
+
+    async def _follow(self) -> AsyncIterator[HubEvent]:
+        """One connection to the owner; returns when it ends so that the caller can try to take over."""
+        self.role = Role.FOLLOWER
+        owner = self._lock.owner_pid()
+        yield RoleEvent(Role.FOLLOWER, owner)
+        description = f"following meter-tui (pid {owner})" if owner else "following meter-tui"
+        feed = MeterFeed(FollowerSource(self.socket_path, description), silence_timeout=self._silence_timeout)
+        async for event in feed.session():
+            if isinstance(event, StatusEvent) and event.state is FeedState.CONNECTING:
+                continue
+            yield event
+        yield replace(feed.status(FeedState.RECONNECTING, feed.last_error), retry_in=self._takeover_pause)

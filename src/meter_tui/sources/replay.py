@@ -1,0 +1,73 @@
+"""A capture file played back: bytes as the meter sent them, at real time, N x speed or as fast as possible.
+
+Timing follows the telegrams' own timestamps (the meter clock); a rejected telegram or one without a time waits
+one second of meter time, like the meter's rhythm.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from meter_tui.p1.reader import TelegramReader
+from meter_tui.sources.base import ByteSource, SourceError
+
+
+class ReplaySource(ByteSource):
+    """`speed` is how many meter seconds pass per real second; None plays as fast as possible."""
+
+    def __init__(self, path: Path, *, speed: float | None = 1.0, loop: bool = False) -> None:
+        if speed is not None and speed <= 0:
+            raise ValueError("speed must be positive")
+        self.path = path
+        self.speed = speed
+        self.loop = loop
+        pace = "as fast as possible" if speed is None else f"x{speed:g}"
+        self.description = f"replay {path.name} {pace}" + (" (loop)" if loop else "")
+        self._pieces: list[tuple[bytes, float]] = []
+        self._index = 0
+
+    async def open(self) -> None:
+        try:
+            data = await asyncio.to_thread(self.path.read_bytes)
+        except OSError as error:
+            raise SourceError(f"cannot read {self.path}: {error.strerror}") from error
+        self._pieces = _pieces(data)
+        self._index = 0
+
+    async def read(self) -> bytes:
+        if self._index >= len(self._pieces):
+            if not self.loop or not self._pieces:
+                return b""
+            self._index = 0
+        piece, wait = self._pieces[self._index]
+        self._index += 1
+        if self.speed is not None and wait > 0:
+            await asyncio.sleep(wait / self.speed)
+        return piece
+
+    async def close(self) -> None:
+        self._pieces = []
+
+
+def _pieces(data: bytes) -> list[tuple[bytes, float]]:
+    """Cut the capture at each frame's start, with the meter-time pause before each piece."""
+    reader = TelegramReader()
+    results = [*reader.feed(data), *reader.flush()]
+    pieces: list[tuple[bytes, float]] = []
+    start = 0
+    previous = None
+    for result in results:
+        moment = result.telegram.timestamp if result.telegram is not None else None
+        if previous is not None and moment is not None:
+            wait = max(0.0, (moment.timestamp() - previous.timestamp()))
+        else:
+            wait = 0.0 if not pieces else 1.0
+        end = result.offset + len(result.raw)
+        pieces.append((data[start:end], wait))
+        start = end
+        if moment is not None:
+            previous = moment
+    if start < len(data):
+        pieces.append((data[start:], 0.0))
+    return pieces
