@@ -16,12 +16,16 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from platformdirs import user_config_path
+
 from meter_tui import __version__
-from meter_tui.config import Config, ConfigError, load_config, run_dir
+from meter_tui.config import APP_NAME, Config, ConfigError, load_config, run_dir
+from meter_tui.energy.rates import RatesError
 from meter_tui.p1.export import telegram_to_json
 from meter_tui.p1.reader import ReadResult, TelegramReader
 from meter_tui.sources import SourceChoice
 from meter_tui.sources.hub import SharedMeter
+from meter_tui.store.database import StoreError, default_db_path
 
 _CHUNK = 1 << 16
 
@@ -101,11 +105,46 @@ def shared_meter(args: argparse.Namespace, config: Config) -> SharedMeter:
     )
 
 
+def _store_options(parser: argparse.ArgumentParser, *, rates: bool = True) -> None:
+    parser.add_argument("--db", type=Path, metavar="PATH", help="history database (default: in the user data dir)")
+    if rates:
+        parser.add_argument("--rates", type=Path, metavar="PATH", help="rates.json (default: in the user config dir)")
+
+
+def db_path(args: argparse.Namespace, config: Config) -> Path:
+    return args.db or config.store.db or default_db_path()
+
+
+def rates_path(args: argparse.Namespace) -> Path:
+    return args.rates or user_config_path(APP_NAME) / "rates.json"
+
+
 def _record_command(args: argparse.Namespace) -> int:
     from meter_tui.sources.recorder import Recorder  # noqa: PLC0415 - only this command needs it
 
-    recorder = Recorder(shared_meter(args, _config(args)), capture=args.capture)
+    config = _config(args)
+    recorder = Recorder(
+        shared_meter(args, config), capture=args.capture, db=db_path(args, config), raw_days=config.store.raw_days
+    )
     return asyncio.run(recorder.run())
+
+
+def _import_command(args: argparse.Namespace) -> int:
+    from meter_tui.store.import_cli import run_import  # noqa: PLC0415
+
+    return run_import(args.files, db_path(args, _config(args)))
+
+
+def _report_command(args: argparse.Namespace) -> int:
+    from meter_tui.store.report_cli import run_report  # noqa: PLC0415
+
+    return run_report(db_path(args, _config(args)), rates_path(args), args.first, args.last, as_json=args.json)
+
+
+def _export_command(args: argparse.Namespace) -> int:
+    from meter_tui.store.report_cli import run_export  # noqa: PLC0415
+
+    return run_export(db_path(args, _config(args)), args.first, args.last, args.out)
 
 
 def _simulate_command(args: argparse.Namespace) -> int:
@@ -143,7 +182,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _source_options(record)
     record.add_argument("--capture", type=Path, metavar="FILE", help="also write raw bytes to daily files FILE-DATE")
+    _store_options(record, rates=False)
     record.set_defaults(handler=_record_command)
+
+    importer = commands.add_parser(
+        "import",
+        help="import P1 captures and Fluvius CSV exports into the history",
+        description="Import raw telegram captures and Fluvius exports (Dutch or English), detected by content. "
+        "Importing the same file again changes nothing.",
+    )
+    importer.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    _store_options(importer, rates=False)
+    importer.set_defaults(handler=_import_command)
+
+    report = commands.add_parser("report", help="usage, costs and peaks per day and month")
+    report.add_argument("--from", dest="first", type=date.fromisoformat, metavar="DATE", help="first day, YYYY-MM-DD")
+    report.add_argument("--to", dest="last", type=date.fromisoformat, metavar="DATE", help="last day, YYYY-MM-DD")
+    report.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    _store_options(report)
+    report.set_defaults(handler=_report_command)
+
+    export = commands.add_parser("export", help="write the quarter-hour table as CSV")
+    export.add_argument("--csv", action="store_true", required=True, help="CSV (the only format)")
+    export.add_argument("--from", dest="first", type=date.fromisoformat, metavar="DATE")
+    export.add_argument("--to", dest="last", type=date.fromisoformat, metavar="DATE")
+    export.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of standard output")
+    _store_options(export, rates=False)
+    export.set_defaults(handler=_export_command)
 
     simulate = commands.add_parser(
         "simulate",
@@ -167,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(handler(args))
-    except ConfigError as error:
+    except (ConfigError, StoreError, RatesError) as error:
         print(f"meter-tui: {error}", file=sys.stderr)
         return 2
     except BrokenPipeError:

@@ -203,8 +203,8 @@ class SimulatedMeter:
             self._offset_until = self._offset_from + 3600
         return time.gmtime(utc + self._offset), ("S" if self._offset == 7200 else "W")
 
-    def step(self) -> bytes:
-        """Advance one second and return that second's telegram."""
+    def step(self, *, send: bool = True) -> bytes:
+        """Advance one second and return that second's telegram (b"" with send=False: the meter still counts)."""
         utc = self._utc
         clock, letter = self._clock()
         today = (clock.tm_year, clock.tm_mon, clock.tm_mday)
@@ -234,16 +234,18 @@ class SimulatedMeter:
                 truth.export_day_kwh += wh / 1000
         self._gas_and_water(second, plan, truth, clock=clock, letter=letter)
         quarter_kw = self._quarter_wh * 4 / 1000
-        stamp = "%02d%02d%02d%02d%02d%02d%s" % (  # noqa: UP031 - the fastest way, once a simulated second
-            clock.tm_year % 100,
-            clock.tm_mon,
-            clock.tm_mday,
-            clock.tm_hour,
-            clock.tm_min,
-            clock.tm_sec,
-            letter,
-        )
-        telegram = self._format(stamp, night, phases, net, quarter_kw)
+        telegram = b""
+        if send:
+            stamp = "%02d%02d%02d%02d%02d%02d%s" % (  # noqa: UP031 - the fastest way, once a simulated second
+                clock.tm_year % 100,
+                clock.tm_mon,
+                clock.tm_mday,
+                clock.tm_hour,
+                clock.tm_min,
+                clock.tm_sec,
+                letter,
+            )
+            telegram = self._format(stamp, night, phases, net, quarter_kw)
         if utc % _QUARTER == _QUARTER - 1:
             self._close_quarter(utc, quarter_kw, truth)
         self._utc += 1
@@ -342,8 +344,9 @@ class SimulatedMeter:
         ).encode("ascii")
         return body + b"%04X\r\n" % crc16_arc(body)
 
-    def run(self, seconds: int) -> list[bytes]:
-        return [self.step() for _ in range(seconds)]
+    def run(self, seconds: int, *, every: int = 1) -> list[bytes]:
+        """`seconds` seconds of metering; a telegram every `every` seconds (tests that cover months use more)."""
+        return [raw for index in range(seconds) if (raw := self.step(send=index % every == every - 1))]
 
 
 def _stamp(moment: datetime) -> str:

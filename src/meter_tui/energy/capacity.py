@@ -1,0 +1,124 @@
+"""The Flemish capacity tariff, as pure functions over what the meter says.
+
+A month is billed on its highest quarter-hour average import (at least 2.5 kW); the bill uses the average of the
+last 12 months' peaks times a price per kW per year. Inside the running quarter, with t seconds gone, D the
+meter's 1-0:1.4.0, P the power now and M the month peak so far:
+    projected average if P holds:  D + P * (900 - t) / 900
+    headroom (average power still allowed for the rest of the quarter without a new peak): (M - D) * 900 / (900 - t)
+M is taken as at least 2.5 kW: below that a higher peak costs nothing, so it is no reason to warn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+QUARTER_SECONDS = 900
+MINIMUM_PEAK_KW = 2.5
+
+
+@dataclass(frozen=True, slots=True)
+class QuarterForecast:
+    start: datetime
+    seconds_in: int
+    seconds_left: int
+    average_kw: float
+    power_kw: float
+    projected_kw: float
+    threshold_kw: float
+    headroom_kw: float
+    new_peak_certain: bool
+    new_peak_likely: bool
+
+    @property
+    def progress(self) -> float:
+        return self.seconds_in / QUARTER_SECONDS
+
+
+def quarter_start(moment: datetime) -> datetime:
+    """The clock quarter (:00, :15, :30, :45) that `moment` falls in, in the zone of `moment`."""
+    utc = moment.astimezone(UTC)
+    floored = utc - timedelta(minutes=utc.minute % 15, seconds=utc.second, microseconds=utc.microsecond)
+    return floored.astimezone(moment.tzinfo)
+
+
+def forecast(moment: datetime, average_kw: float, power_kw: float, month_peak_kw: float | None) -> QuarterForecast:
+    """The running quarter at `moment` (meter time) from the meter's own 1-0:1.4.0, 1-0:1.7.0 and 1-0:1.6.0."""
+    start = quarter_start(moment)
+    seconds_in = min(int((moment - start).total_seconds()), QUARTER_SECONDS)
+    left = QUARTER_SECONDS - seconds_in
+    threshold = max(month_peak_kw or 0.0, MINIMUM_PEAK_KW)
+    projected = average_kw + power_kw * left / QUARTER_SECONDS
+    headroom = max((threshold - average_kw) * QUARTER_SECONDS / left, 0.0) if left > 0 else 0.0
+    certain = average_kw > threshold
+    return QuarterForecast(
+        start=start,
+        seconds_in=seconds_in,
+        seconds_left=left,
+        average_kw=average_kw,
+        power_kw=power_kw,
+        projected_kw=projected,
+        threshold_kw=threshold,
+        headroom_kw=headroom,
+        new_peak_certain=certain,
+        new_peak_likely=certain or projected > threshold,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class MonthPeakValue:
+    month: date  # first day of the month
+    kw: float
+    time: datetime | None
+    source: str  # "meter" (1-0:1.6.0 / 0-0:98.1.0) or "quarters" (computed from stored quarters)
+
+    @property
+    def billed_kw(self) -> float:
+        return max(self.kw, MINIMUM_PEAK_KW)
+
+
+@dataclass(frozen=True, slots=True)
+class CapacitySummary:
+    months: tuple[MonthPeakValue, ...]  # the months that count, oldest first (at most 12)
+    average_kw: float
+    price_kw_year: float
+
+    @property
+    def yearly_cost(self) -> float:
+        return self.average_kw * self.price_kw_year
+
+    @property
+    def monthly_cost(self) -> float:
+        return self.yearly_cost / 12
+
+
+def months_back(month: date, count: int) -> list[date]:
+    """`count` months ending with `month`, oldest first."""
+    result = []
+    year, number = month.year, month.month
+    for _ in range(count):
+        result.append(date(year, number, 1))
+        year, number = (year - 1, 12) if number == 1 else (year, number - 1)
+    return result[::-1]
+
+
+def capacity_summary(peaks: Iterable[MonthPeakValue], as_of: date, price_kw_year: float) -> CapacitySummary:
+    """The 12 months up to and including the month of `as_of`, each floored at 2.5 kW, and their average.
+
+    Months without any data are left out of the average (a new meter has fewer than 12 months).
+    """
+    by_month = {peak.month: peak for peak in peaks}
+    window = [by_month[m] for m in months_back(as_of.replace(day=1), 12) if m in by_month]
+    average = sum(p.billed_kw for p in window) / len(window) if window else MINIMUM_PEAK_KW
+    return CapacitySummary(tuple(window), average, price_kw_year)
+
+
+def daily_peaks(quarters: Sequence[tuple[datetime, float]]) -> dict[date, tuple[datetime, float]]:
+    """The highest quarter of each local day: (quarter start, kW) per date."""
+    best: dict[date, tuple[datetime, float]] = {}
+    for start, kw in quarters:
+        day = start.date()
+        if day not in best or kw > best[day][1]:
+            best[day] = (start, kw)
+    return best

@@ -1,0 +1,116 @@
+"""Opening the database: WAL (readers never block the one writer), a schema version with migrations.
+
+Only the process that owns the meter writes; every other process opens it read-only.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from meter_tui.config import data_dir
+
+
+class StoreError(Exception):
+    """The database cannot be opened or written: says which file and why."""
+
+
+def default_db_path() -> Path:
+    return data_dir() / "meter.sqlite"
+
+
+_MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE quarter (
+        start INTEGER PRIMARY KEY,          -- UTC epoch seconds of the quarter's start
+        day INTEGER NOT NULL,               -- its local (Brussels) date as YYYYMMDD
+        import_day_wh INTEGER NOT NULL DEFAULT 0,
+        import_night_wh INTEGER NOT NULL DEFAULT 0,
+        export_day_wh INTEGER NOT NULL DEFAULT 0,
+        export_night_wh INTEGER NOT NULL DEFAULT 0,
+        gas_l INTEGER NOT NULL DEFAULT 0,   -- litres: m3 / 1000, integers so that sums are exact
+        water_l INTEGER NOT NULL DEFAULT 0,
+        average_w INTEGER,                  -- the quarter's average import: 1-0:1.4.0 at its end, or energy x 4
+        max_w INTEGER,                      -- the highest 1-0:1.7.0 seen in it
+        gap INTEGER NOT NULL DEFAULT 0,     -- 1: holds energy of a time without telegrams before it
+        source TEXT NOT NULL DEFAULT 'p1'   -- 'p1' or 'fluvius'
+    ) WITHOUT ROWID;
+    CREATE INDEX quarter_day ON quarter(day);
+    CREATE TABLE month_peak (
+        month TEXT PRIMARY KEY,             -- YYYY-MM, local
+        kw REAL NOT NULL,
+        time INTEGER,                       -- UTC epoch seconds of the peak quarter, when known
+        source TEXT NOT NULL                -- 'meter': 1-0:1.6.0 or 0-0:98.1.0
+    );
+    CREATE TABLE raw_telegram (
+        id INTEGER PRIMARY KEY,
+        time INTEGER NOT NULL,              -- UTC epoch seconds (meter clock)
+        data BLOB NOT NULL
+    );
+    CREATE INDEX raw_telegram_time ON raw_telegram(time);
+    CREATE TABLE meter_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        time INTEGER NOT NULL,
+        import_day_wh INTEGER, import_night_wh INTEGER, export_day_wh INTEGER, export_night_wh INTEGER,
+        gas_l INTEGER, gas_time INTEGER, water_l INTEGER, water_time INTEGER,
+        equipment_id TEXT
+    );
+    CREATE TABLE segment (
+        id INTEGER PRIMARY KEY,
+        time INTEGER NOT NULL,
+        reason TEXT NOT NULL
+    );
+    CREATE TABLE imported_file (
+        sha256 TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        imported INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        records INTEGER NOT NULL
+    );
+    """,
+]
+
+SCHEMA_VERSION = len(_MIGRATIONS)
+
+
+def migrate(connection: sqlite3.Connection) -> None:
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise StoreError(f"the database has schema version {version}, newer than this meter-tui ({SCHEMA_VERSION})")
+    for number in range(version, SCHEMA_VERSION):
+        with connection:
+            connection.executescript(f"BEGIN;\n{_MIGRATIONS[number]}\nPRAGMA user_version = {number + 1};\nCOMMIT;")
+
+
+def open_database(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open (and for a writer, create and migrate) the database at `path`."""
+    try:
+        if readonly:
+            connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            connection.execute("PRAGMA journal_mode = WAL")
+            # NORMAL in WAL mode: a power cut may lose the last commits, never corrupts the file.
+            connection.execute("PRAGMA synchronous = NORMAL")
+        connection.execute("PRAGMA busy_timeout = 5000")
+        if not readonly:
+            migrate(connection)
+    except sqlite3.Error as error:
+        raise StoreError(f"{path}: {error}") from error
+    except OSError as error:
+        raise StoreError(f"{path}: {error.strerror or error}") from error
+    return connection
+
+
+def transaction(connection: sqlite3.Connection, work: Callable[[sqlite3.Connection], None]) -> None:
+    """Run `work` in one IMMEDIATE transaction: all of it lands, or none of it."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        work(connection)
+    except BaseException:
+        if connection.in_transaction:  # SQLite already rolled back on some errors (a full disk)
+            connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")

@@ -1,0 +1,65 @@
+"""The terminal side of `meter-tui import`: a progress bar on a terminal, a summary line per file, line numbers of
+the rows it skipped."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+from meter_tui.store.database import open_database
+from meter_tui.store.importer import ImportResult, import_file
+
+
+def _summary(result: ImportResult) -> str:
+    if result.kind == "unknown":
+        return f"{result.path.name}: skipped, neither a P1 capture nor a Fluvius export"
+    if result.already:
+        return f"{result.path.name}: already imported, nothing changed"
+    unit = "telegrams" if result.kind == "capture" else "rows"
+    extra = f", {result.skipped} already known or without data" if result.skipped else ""
+    return (
+        f"{result.path.name}: {result.records} {unit} imported, {result.rejected} rejected{extra} "
+        f"in {result.seconds:.1f} s ({result.rate:,.0f} {unit}/s)"
+    )
+
+
+def run_import(files: list[Path], db: Path) -> int:
+    connection = open_database(db)
+    console = Console(stderr=True)
+    status = 0
+    try:
+        for path in files:
+            if not path.is_file():
+                console.print(f"{path}: cannot read: no such file", markup=False)
+                status = 1
+                continue
+            if console.is_terminal:
+                with Progress(
+                    TextColumn(f"{path.name}"),
+                    BarColumn(),
+                    TaskProgressColumn(),
+                    TextColumn("{task.fields[rejected]} rejected"),
+                    TimeRemainingColumn(),
+                    console=console,
+                    transient=True,
+                ) as bar:
+                    task = bar.add_task(path.name, total=None, rejected=0)
+
+                    def progress(done: int, total: int, rejected: int) -> None:
+                        bar.update(task, completed=done, total=total, rejected=rejected)  # noqa: B023
+
+                    result = import_file(connection, path, progress)
+            else:
+                result = import_file(connection, path)
+            for problem in result.problems:
+                console.print(problem, markup=False)
+            console.print(_summary(result), markup=False)
+            if result.kind == "unknown":
+                status = 1
+    finally:
+        connection.close()
+    sys.stderr.flush()
+    return status

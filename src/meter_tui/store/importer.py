@@ -1,0 +1,123 @@
+"""`meter-tui import`: raw telegram captures and Fluvius CSV exports, told apart by their content.
+
+Captures go through the same reader and ingest as live telegrams (without keeping raw telegrams: the capture file
+is the raw record). A file whose content was imported before is recognised by its SHA-256 and skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from meter_tui.p1.reader import TelegramReader
+from meter_tui.store.fluvius import is_fluvius_export, read_export, store_export
+from meter_tui.store.ingest import Ingestor
+
+_CHUNK = 1 << 20
+
+
+@dataclass(slots=True)
+class ImportResult:
+    path: Path
+    kind: str  # "capture", "fluvius" or "unknown"
+    records: int = 0  # telegrams or CSV rows
+    rejected: int = 0
+    skipped: int = 0
+    quarters: int = 0
+    seconds: float = 0.0
+    already: bool = False
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.records / self.seconds if self.seconds > 0 else 0.0
+
+
+Progress = Callable[[int, int, int], None]  # (done, total, rejected) in the unit of the file: bytes or lines
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def import_file(connection: sqlite3.Connection, path: Path, progress: Progress | None = None) -> ImportResult:
+    started = time.perf_counter()
+    with path.open("rb") as handle:
+        head = handle.read(64)
+    digest = _sha256(path)
+    kind = "fluvius" if is_fluvius_export(head) else "capture" if b"/" in _peek(path) else "unknown"
+    result = ImportResult(path, kind)
+    if kind == "unknown":
+        result.problems.append(f"{path.name}: neither a P1 capture nor a Fluvius export")
+        return result
+    known = connection.execute("SELECT imported FROM imported_file WHERE sha256 = ?", (digest,)).fetchone()
+    if known is not None:
+        result.already = True
+        return result
+    if kind == "fluvius":
+        _import_fluvius(connection, path, result, progress)
+    else:
+        _import_capture(connection, path, result, progress)
+    connection.execute(
+        "INSERT OR REPLACE INTO imported_file (sha256, name, imported, kind, records) VALUES (?, ?, ?, ?, ?)",
+        (digest, path.name, int(time.time()), kind, result.records),
+    )
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _peek(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(1 << 16)
+
+
+def _import_fluvius(
+    connection: sqlite3.Connection, path: Path, result: ImportResult, progress: Progress | None
+) -> None:
+    total = sum(1 for _ in path.open("rb"))
+    quarters, parsed = read_export(path, (lambda line: progress(line, total, 0)) if progress else None)
+    store_export(connection, quarters)
+    result.records = parsed.rows
+    result.rejected = len(parsed.problems)
+    result.skipped = parsed.empty
+    result.quarters = parsed.quarters
+    result.problems.extend(parsed.problems)
+    if progress is not None:
+        progress(total, total, result.rejected)
+
+
+def _import_capture(
+    connection: sqlite3.Connection, path: Path, result: ImportResult, progress: Progress | None
+) -> None:
+    reader = TelegramReader()
+    ingestor = Ingestor(connection, keep_raw=False)
+    total = path.stat().st_size
+    done = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            done += len(chunk)
+            _ingest(reader.feed(chunk), ingestor, result)
+            if progress is not None:
+                progress(done, total, reader.rejected)
+    _ingest(reader.flush(), ingestor, result)
+    if not ingestor.flush():
+        result.problems.append(ingestor.stats.last_error)
+    result.records = reader.good
+    result.rejected = reader.rejected
+    result.skipped = ingestor.stats.skipped
+
+
+def _ingest(results: list, ingestor: Ingestor, result: ImportResult) -> None:
+    for read in results:
+        if read.telegram is not None:
+            ingestor.add(read.telegram)
+        elif len(result.problems) < 20:
+            result.problems.append(f"{result.path.name}: byte {read.offset}: {read.error.message}")

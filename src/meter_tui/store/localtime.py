@@ -1,0 +1,40 @@
+"""Local (Brussels) calendar arithmetic for the store: quarters are keyed in UTC, shown and grouped locally."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+
+from meter_tui.p1.values import BRUSSELS
+
+
+@lru_cache(maxsize=4096)
+def _day_of_hour(hour: int) -> int:
+    local = datetime.fromtimestamp(hour * 3600, UTC).astimezone(BRUSSELS)
+    return local.year * 10000 + local.month * 100 + local.day
+
+
+def day_key(utc_seconds: int) -> int:
+    """The local date of a UTC instant as YYYYMMDD (Brussels offsets are whole hours, so hours suffice)."""
+    return _day_of_hour(utc_seconds // 3600)
+
+
+def key_of(day: date) -> int:
+    return day.year * 10000 + day.month * 100 + day.day
+
+
+def date_of(key: int) -> date:
+    return date(key // 10000, key // 100 % 100, key % 100)
+
+
+def local_midnight_utc(day: date) -> int:
+    """UTC epoch seconds of local midnight starting `day` (23- and 25-hour days come out right)."""
+    return int(datetime.combine(day, time(0), tzinfo=BRUSSELS).timestamp())
+
+
+def local_time(utc_seconds: int) -> datetime:
+    return datetime.fromtimestamp(utc_seconds, UTC).astimezone(BRUSSELS)
+
+
+def next_day(day: date) -> date:
+    return day + timedelta(days=1)

@@ -1,0 +1,105 @@
+"""The terminal side of `meter-tui report` and `meter-tui export`."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from meter_tui.energy.rates import user_rates
+from meter_tui.report import Report, build_report, report_to_json
+from meter_tui.store.database import StoreError, open_database
+from meter_tui.store.localtime import local_midnight_utc, local_time
+from meter_tui.store.queries import data_range
+
+
+def _range(db: Path, first: date | None, last: date | None) -> tuple[date, date] | None:
+    if not db.exists():
+        raise StoreError(f"{db}: no history yet (record or import first)")
+    connection = open_database(db, readonly=True)
+    try:
+        known = data_range(connection)
+    finally:
+        connection.close()
+    if known is None:
+        return None
+    return first or known[0], last or known[1]
+
+
+def run_report(db: Path, rates: Path, first: date | None, last: date | None, *, as_json: bool) -> int:
+    span = _range(db, first, last)
+    book = user_rates(rates)
+    connection = open_database(db, readonly=True)
+    try:
+        report = build_report(connection, book, *span) if span else None
+    finally:
+        connection.close()
+    if as_json:
+        empty = {"days": [], "months": [], "capacity": {"average_12_months_kw": None, "yearly_cost_eur": None}}
+        print(json.dumps(report_to_json(report) if report else empty, indent=2))
+    else:
+        _print_tables(report)
+    return 0
+
+
+def _print_tables(report: Report | None) -> None:
+    console = Console()
+    if report is None:
+        console.print("No history yet.")
+        return
+    for title, rows, label in (
+        ("Days", report.days, lambda r: r.day.isoformat()),
+        ("Months", report.months, lambda r: r.month.strftime("%Y-%m")),
+    ):
+        table = Table(title=title)
+        for column in ("", "+day kWh", "+night kWh", "-day kWh", "-night kWh", "gas m3", "water m3", "EUR"):
+            table.add_column(column, justify="right")
+        for row in rows:
+            u = row.usage
+            table.add_row(
+                label(row),
+                *(f"{v:.3f}" for v in (u.import_day_kwh, u.import_night_kwh, u.export_day_kwh, u.export_night_kwh)),
+                f"{u.gas_m3:.3f}",
+                f"{u.water_m3:.3f}",
+                f"{row.cost.total:.2f}",
+            )
+        console.print(table)
+    capacity = report.capacity
+    console.print(
+        f"Capacity tariff: 12-month average {capacity.average_kw:.3f} kW, "
+        f"{capacity.yearly_cost:.2f} EUR a year ({capacity.monthly_cost:.2f} a month)"
+    )
+
+
+def run_export(db: Path, first: date | None, last: date | None, out: Path | None) -> int:
+    span = _range(db, first, last)
+    connection = open_database(db, readonly=True)
+    handle = out.open("w", newline="", encoding="utf-8") if out else sys.stdout
+    try:
+        writer = csv.writer(handle)
+        writer.writerow(
+            ["start", "import_day_kwh", "import_night_kwh", "export_day_kwh", "export_night_kwh", "gas_m3",
+             "water_m3", "average_kw", "max_kw", "gap", "source"]
+        )  # fmt: skip
+        if span:
+            rows = connection.execute(
+                "SELECT start, import_day_wh, import_night_wh, export_day_wh, export_night_wh, gas_l, water_l,"
+                " average_w, max_w, gap, source FROM quarter WHERE start >= ? AND start < ? ORDER BY start",
+                (local_midnight_utc(span[0]), local_midnight_utc(span[1] + timedelta(days=1))),
+            )
+            for start, *amounts, average, max_w, gap, source in rows:
+                writer.writerow(
+                    [local_time(start).isoformat(), *(f"{a / 1000:.3f}" for a in amounts),
+                     f"{average / 1000:.3f}" if average is not None else "",
+                     f"{max_w / 1000:.3f}" if max_w is not None else "", gap, source]
+                )  # fmt: skip
+    finally:
+        connection.close()
+        if out:
+            handle.close()
+    return 0
