@@ -32,8 +32,17 @@ RATES = parse_rates(
 )
 
 
-def telegram(moment: datetime, day_kwh: float, night_kwh: float = 0.0, *, export: float = 0.0, serial: str = "X31",
-             gas: tuple[datetime, float] | None = None, quarter_kw: float | None = None, power: float = 0.5) -> Telegram:  # fmt: skip
+def telegram(
+    moment: datetime,
+    day_kwh: float,
+    night_kwh: float = 0.0,
+    *,
+    export: float = 0.0,
+    serial: str = "X31",
+    gas: tuple[datetime, float] | None = None,
+    quarter_kw: float | None = None,
+    power: float = 0.5,
+) -> Telegram:
     letter = "S" if moment.utcoffset() == timedelta(hours=2) else "W"
     lines = [
         "/FLU5\\253769484_A", "", "0-0:96.1.4(50217)", f"0-0:96.1.1({serial})",
