@@ -26,7 +26,8 @@ _PEAK_REFERENCE = "1-0:1.6.0"
 _TARIFFS = {1: Tariff.DAY, 2: Tariff.NIGHT}
 _MILLI = frozenset({"W", "Wh"})  # foreign meters that count in W and Wh; the Telegram always holds kW and kWh
 
-Handler = Callable[["_Builder", list[str]], None]
+# A handler gets the object's values as sent, with their parentheses: '(v1)(v2)'.
+Handler = Callable[["_Builder", str], None]
 
 
 class _Builder:
@@ -106,56 +107,61 @@ _NUMERIC: dict[str, tuple[int, str]] = {
 
 
 def _integer(field: str) -> Handler:
-    def handle(builder: _Builder, values: list[str]) -> None:
-        builder.fields[field] = parse_int(values[0])
+    def handle(builder: _Builder, sent: str) -> None:
+        builder.fields[field] = parse_int(sent[1:-1])
 
     return handle
 
 
 def _octets(field: str) -> Handler:
-    def handle(builder: _Builder, values: list[str]) -> None:
-        builder.fields[field] = decode_octets(values[0]) or None
+    def handle(builder: _Builder, sent: str) -> None:
+        builder.fields[field] = decode_octets(sent[1:-1]) or None
 
     return handle
 
 
-def _version(builder: _Builder, values: list[str]) -> None:
-    builder.fields["version"] = values[0]
+def _version(builder: _Builder, sent: str) -> None:
+    builder.fields["version"] = sent[1:-1]
 
 
-def _timestamp(builder: _Builder, values: list[str]) -> None:
-    builder.fields["timestamp"] = parse_timestamp(values[0])
+def _timestamp(builder: _Builder, sent: str) -> None:
+    builder.fields["timestamp"] = parse_timestamp(sent[1:-1])
 
 
-def _tariff(builder: _Builder, values: list[str]) -> None:
-    builder.fields["tariff"] = _TARIFFS.get(parse_int(values[0]))
+def _tariff(builder: _Builder, sent: str) -> None:
+    builder.fields["tariff"] = _TARIFFS.get(parse_int(sent[1:-1]))
 
 
-def _month_peak(builder: _Builder, values: list[str]) -> None:
-    builder.fields["month_peak"] = _peak(values[0], values[1])
+def _month_peak(builder: _Builder, sent: str) -> None:
+    builder.fields["month_peak"] = _peak(sent)
 
 
 @lru_cache(maxsize=64)
-def _peak(stamp: str, quantity: str) -> Peak:
+def _peak(sent: str) -> Peak:
     """Cached: the month peak changes a few times a month but is sent every second."""
+    stamp, quantity = sent[1:-1].split(")(")
     time = parse_timestamp(stamp)
     return Peak(time, parse_quantity(quantity)[0] if time is not None else None)
 
 
-def _peak_history(builder: _Builder, values: list[str]) -> None:
-    """0-0:98.1.0(N)(1-0:1.6.0)(1-0:1.6.0)(T)(P)(V)...: take the entries that are there, whatever N says.
-
-    Other countries use 98.1.0 for other data (billing values in Hungary): without the 1-0:1.6.0 references it is
-    not a peak history and stays only a generic object.
-    """
-    if not values[0].isdigit() or (len(values) > 1 and values[1] != _PEAK_REFERENCE):
-        return
-    builder.fields["peak_history"] = _month_peaks(tuple(values[3:]))
+def _peak_history(builder: _Builder, sent: str) -> None:
+    history = _month_peaks(sent)
+    if history is not None:
+        builder.fields["peak_history"] = history
 
 
 @lru_cache(maxsize=64)
-def _month_peaks(rest: tuple[str, ...]) -> tuple[MonthPeak, ...]:
-    """Cached: the history changes once a month but is sent every second."""
+def _month_peaks(sent: str) -> tuple[MonthPeak, ...] | None:
+    """0-0:98.1.0(N)(1-0:1.6.0)(1-0:1.6.0)(T)(P)(V)...: take the entries that are there, whatever N says.
+
+    Cached: the history changes once a month but is sent every second. Other countries use 98.1.0 for other data
+    (billing values in Hungary): without the 1-0:1.6.0 references it is not a peak history (None) and stays only
+    a generic object.
+    """
+    values = sent[1:-1].split(")(")
+    if not values[0].isdigit() or (len(values) > 1 and values[1] != _PEAK_REFERENCE):
+        return None
+    rest = values[3:]
     entries = []
     for index in range(0, len(rest) - 2, 3):
         closed = parse_timestamp(rest[index])
@@ -187,44 +193,46 @@ _HANDLERS: dict[str, Handler] = {
 
 
 @lru_cache(maxsize=64)
-def _mbus_reading(stamp: str, quantity: str) -> MbusReading:
+def _mbus_reading(sent: str) -> MbusReading:
     """Cached: an M-Bus meter reports every 5 minutes, the electricity meter repeats it every second."""
+    stamp, quantity = sent[1:-1].split(")(")
     value, unit = parse_quantity(quantity)
     return MbusReading(parse_timestamp(stamp), value, unit)
 
 
-def _relay(builder: _Builder, channel: int, values: list[str]) -> None:
-    builder.relays.append((channel, parse_int(values[0])))
+def _relay(builder: _Builder, channel: int, sent: str) -> None:
+    builder.relays.append((channel, parse_int(sent[1:-1])))
 
 
-def _device_type(builder: _Builder, channel: int, values: list[str]) -> None:
-    builder.device(channel)["device_type"] = parse_int(values[0])
+def _device_type(builder: _Builder, channel: int, sent: str) -> None:
+    builder.device(channel)["device_type"] = parse_int(sent[1:-1])
 
 
-def _device_serial(builder: _Builder, channel: int, values: list[str]) -> None:
-    builder.device(channel)["serial"] = decode_octets(values[0]) or None
+def _device_serial(builder: _Builder, channel: int, sent: str) -> None:
+    builder.device(channel)["serial"] = decode_octets(sent[1:-1]) or None
 
 
-def _device_ean(builder: _Builder, channel: int, values: list[str]) -> None:
-    builder.device(channel)["ean"] = decode_octets(values[0]) or None
+def _device_ean(builder: _Builder, channel: int, sent: str) -> None:
+    builder.device(channel)["ean"] = decode_octets(sent[1:-1]) or None
 
 
-def _valve(builder: _Builder, channel: int, values: list[str]) -> None:
-    builder.device(channel)["valve"] = parse_int(values[0])
+def _valve(builder: _Builder, channel: int, sent: str) -> None:
+    builder.device(channel)["valve"] = parse_int(sent[1:-1])
 
 
-def _reading(builder: _Builder, channel: int, values: list[str]) -> None:
-    builder.device(channel)["reading"] = _mbus_reading(values[0], values[1])
+def _reading(builder: _Builder, channel: int, sent: str) -> None:
+    builder.device(channel)["reading"] = _mbus_reading(sent)
 
 
-def _old_reading(builder: _Builder, channel: int, values: list[str]) -> None:
+def _old_reading(builder: _Builder, channel: int, sent: str) -> None:
     """DSMR 2/3: (time)(status)(period)(count)(reference)(unit)(value), the value often on the next line."""
+    values = sent[1:-1].split(")(")
     builder.device(channel)["reading"] = MbusReading(parse_timestamp(values[0]), float(values[6]), values[5])
 
 
 # Objects of M-Bus channel n (0-n:...), by what follows the colon. Virtual relays (0-n:96.3.10, e-MUCS 2.x) are
 # not M-Bus devices: they must not make a device appear.
-_CHANNEL_HANDLERS: dict[str, Callable[[_Builder, int, list[str]], None]] = {
+_CHANNEL_HANDLERS: dict[str, Callable[[_Builder, int, str], None]] = {
     "96.3.10": _relay,
     "24.1.0": _device_type,
     "96.1.1": _device_serial,
@@ -297,9 +305,9 @@ def _parse(data: bytes, verify_crc: bool) -> Telegram:
                 continue
             handler = _HANDLERS.get(code)
             if handler is not None:
-                handler(builder, sent[1:-1].split(")("))
+                handler(builder, sent)
             elif code[:2] == "0-" and code[3:4] == ":" and code[2] != "0" and code[4:] in _CHANNEL_HANDLERS:
-                _CHANNEL_HANDLERS[code[4:]](builder, int(code[2]), sent[1:-1].split(")("))
+                _CHANNEL_HANDLERS[code[4:]](builder, int(code[2]), sent)
             # Anything else is kept as a generic object only: a meter's odd code (the spec examples have
             # '1-0:99:97.0') is no reason to lose a telegram whose CRC vouches for it.
     except (ValueError, IndexError) as error:

@@ -18,7 +18,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from meter_tui.p1.telegram import Telegram
+from meter_tui.p1.telegram import MonthPeak, Peak, Telegram
 from meter_tui.store.database import transaction
 from meter_tui.store.localtime import day_key
 
@@ -76,6 +76,8 @@ class Ingestor:
         self._state = self._load_state()
         self._batch = self._state.time // FLUSH_SECONDS if self._state else None
         self.on_error: Callable[[str], None] | None = None
+        self._last_peak: Peak | None = None
+        self._last_history: tuple[MonthPeak, ...] | None = None
 
     def _load_state(self) -> _State | None:
         row = self.connection.execute(
@@ -187,13 +189,19 @@ class Ingestor:
         return before
 
     def _peaks_from(self, telegram: Telegram) -> None:
+        """The meter's month peaks. The parser hands out the same objects while they do not change, so an
+        identity check skips the work for all but the telegrams that bring news."""
         peak = telegram.month_peak
-        if peak is not None and peak.time is not None and peak.kw is not None:
+        if peak is not None and peak is not self._last_peak and peak.time is not None and peak.kw is not None:
             self._peaks[peak.time.strftime("%Y-%m")] = (peak.kw, int(peak.time.timestamp()))
-        for entry in telegram.peak_history or ():
-            if entry.kw is not None:
-                when = int(entry.time.timestamp()) if entry.time is not None else None
-                self._peaks[entry.month.strftime("%Y-%m")] = (entry.kw, when)
+        self._last_peak = peak
+        history = telegram.peak_history
+        if history is not None and history is not self._last_history:
+            for entry in history:
+                if entry.kw is not None:
+                    when = int(entry.time.timestamp()) if entry.time is not None else None
+                    self._peaks[entry.month.strftime("%Y-%m")] = (entry.kw, when)
+            self._last_history = history
 
     def flush(self) -> bool:
         """Commit everything gathered; on a write error (disk full, read-only) keep it for the next try."""
