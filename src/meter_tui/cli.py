@@ -129,6 +129,17 @@ def _record_command(args: argparse.Namespace) -> int:
     return asyncio.run(recorder.run())
 
 
+def _app_command(args: argparse.Namespace) -> int:
+    from meter_tui.session import Session  # noqa: PLC0415 - Textual loads only for the app
+    from meter_tui.ui.app import create_app  # noqa: PLC0415
+
+    config = _config(args)
+    session = Session(db_path(args, config), rates_path(args), raw_days=config.store.raw_days)
+    app = create_app(session, shared_meter(args, config).events)
+    app.run()
+    return 0
+
+
 def _import_command(args: argparse.Namespace) -> int:
     from meter_tui.store.import_cli import run_import  # noqa: PLC0415
 
@@ -163,9 +174,13 @@ def _simulate_command(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="meter-tui",
-        description="Watch a Belgian digital electricity meter (P1 port) in the terminal.",
+        description="Watch a Belgian digital electricity meter (P1 port) in the terminal. Without a command, "
+        "start the app.",
     )
     parser.add_argument("--version", action="version", version=f"meter-tui {__version__}")
+    _source_options(parser)
+    _store_options(parser)
+    parser.set_defaults(handler=_app_command)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     parse = commands.add_parser(
         "parse",
@@ -226,10 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handler = getattr(args, "handler", None)
-    if handler is None:
-        parser.print_help()
-        return 2
+    handler = args.handler
     try:
         return int(handler(args))
     except (ConfigError, StoreError, RatesError) as error:

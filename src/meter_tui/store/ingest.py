@@ -203,6 +203,10 @@ class Ingestor:
                     self._peaks[entry.month.strftime("%Y-%m")] = (entry.kw, when)
             self._last_history = history
 
+    def pending(self) -> dict[int, tuple[int, ...]]:
+        """What the open batch holds per quarter start, not yet committed: (4 registers in Wh, gas l, water l)."""
+        return {start: (*q.wh, q.gas_l, q.water_l) for start, q in self._quarters.items()}
+
     def flush(self) -> bool:
         """Commit everything gathered; on a write error (disk full, read-only) keep it for the next try."""
         if self._state is None:

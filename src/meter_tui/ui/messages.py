@@ -1,0 +1,33 @@
+"""Messages from the meter worker to the app and its screens."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from meter_tui.p1.telegram import Telegram
+from meter_tui.sources.feed import StatusEvent
+from meter_tui.sources.hub import Role
+
+
+class TelegramReceived(Message):
+    """A good telegram from the meter (owned here or followed)."""
+
+    def __init__(self, telegram: Telegram, received: float) -> None:
+        super().__init__()
+        self.telegram = telegram
+        self.received = received
+
+
+class TelegramRejected(Message):
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+class MeterStatus(Message):
+    """The source's state changed, or this process's role (owner or follower)."""
+
+    def __init__(self, status: StatusEvent | None = None, role: Role | None = None) -> None:
+        super().__init__()
+        self.status = status
+        self.role = role

@@ -1,0 +1,50 @@
+"""What every meter screen shares: the source line on top, the footer with the keys, and redraws that happen only
+while the screen is shown (watchers of hidden screens still fire; they just remember to redraw on resume)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from meter_tui.ui.widgets.source_bar import SourceBar
+
+if TYPE_CHECKING:
+    from meter_tui.ui.app import MeterApp
+
+
+class MeterScreen(Screen[None]):
+    def header(self) -> ComposeResult:
+        yield SourceBar(id="source")
+
+    def footer(self) -> ComposeResult:
+        yield Footer()
+
+    @property
+    def meter(self) -> MeterApp:
+        return self.app  # type: ignore[return-value]
+
+    def on_mount(self) -> None:
+        self._dirty = True
+        self.watch(self.app, "telegram", self._telegram_changed, init=False)
+        self.watch(self.app, "rates_version", self._rates_changed, init=False)
+        self.redraw()
+
+    def _telegram_changed(self, _: Any) -> None:
+        if self.is_current:
+            self.redraw()
+        else:
+            self._dirty = True
+
+    def _rates_changed(self, _: Any) -> None:
+        self._telegram_changed(None)
+
+    def on_screen_resume(self) -> None:
+        if getattr(self, "_dirty", False):
+            self.redraw()
+
+    def redraw(self) -> None:
+        """Show the latest state; subclasses draw."""
+        self._dirty = False

@@ -1,0 +1,120 @@
+"""Live: power in and out, large; per phase; tariff; what it costs now and today; gas and water; the last minutes."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Digits, Label, Sparkline, Static
+
+from meter_tui.p1.telegram import Tariff, Telegram
+from meter_tui.ui.screens.base import MeterScreen
+
+DEAD_PHASE_V = 50.0
+TODAY_EVERY = 10  # telegrams between two refreshes of today's totals (a query, done in a thread)
+
+
+def phase_warnings(telegram: Telegram) -> list[str]:
+    """What needs attention: a phase without voltage (on a 400 V grid), a breaker that is off or waits for a press."""
+    warnings = []
+    dead = [p.phase for p in telegram.phases if p.voltage_v is not None and p.voltage_v < DEAD_PHASE_V]
+    if dead and len(telegram.phases) == 3:
+        if telegram.grid_config_v == 230:
+            pass  # a 3x230 V grid measures no voltage on L2: that is normal
+        else:
+            names = ", ".join(f"L{n}" for n in dead)
+            warnings.append(f"No voltage on {names}" + (" (on a 3x230 V grid L2 reads 0 V)" if dead == [2] else ""))
+    if telegram.breaker == 0:
+        warnings.append("Main breaker is OFF")
+    elif telegram.breaker == 2:
+        warnings.append("Breaker ready to reconnect: press the button on the meter")
+    return warnings
+
+
+class LiveScreen(MeterScreen):
+    def compose(self) -> ComposeResult:
+        yield from self.header()
+        with Horizontal(id="power"):
+            with Vertical(classes="power-box"):
+                yield Label("Import kW", classes="power-label")
+                yield Digits("-.---", id="import")
+            with Vertical(classes="power-box"):
+                yield Label("Export kW", classes="power-label")
+                yield Digits("-.---", id="export")
+            with Vertical(id="now"):
+                yield Static("", id="tariff")
+                yield Static("", id="cost-now")
+                yield Static("", id="today")
+        table: DataTable[str] = DataTable(id="phases", cursor_type="none", zebra_stripes=True)
+        yield table
+        yield Static("", id="warnings")
+        with Horizontal(id="utilities"):
+            yield Static("", id="gas")
+            yield Static("", id="water")
+        yield Label("Import (up) and export (down), last 10 minutes", id="spark-label")
+        yield Sparkline([], id="spark")
+        yield from self.footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#phases", DataTable)
+        table.add_columns("Phase", "Import kW", "Export kW", "Voltage V", "Current A")
+        self._count = 0
+        super().on_mount()
+
+    def redraw(self) -> None:
+        super().redraw()
+        telegram = self.meter.session.latest
+        if telegram is None:
+            return
+        self.query_one("#import", Digits).update(f"{telegram.power_import_kw or 0.0:.3f}")
+        self.query_one("#export", Digits).update(f"{telegram.power_export_kw or 0.0:.3f}")
+        tariff = self.query_one("#tariff", Static)
+        night = telegram.tariff is Tariff.NIGHT
+        tariff.update(" NIGHT tariff " if night else " DAY tariff ")
+        tariff.set_class(night, "night")
+        cost = self.meter.session.cost_per_hour()
+        if cost is not None:
+            self.query_one("#cost-now", Static).update(f"Now {cost:+.2f} EUR/h")
+        self._phases(telegram)
+        warnings = phase_warnings(telegram)
+        self.query_one("#warnings", Static).update("  ".join(f"! {w}" for w in warnings))
+        self.query_one("#warnings", Static).set_class(bool(warnings), "alarm")
+        self._utilities(telegram)
+        powers = self.meter.session.powers
+        self.query_one("#spark", Sparkline).data = [i - e for i, e in powers] or [0.0]
+        if self._count % TODAY_EVERY == 0:
+            self.refresh_today()
+        self._count += 1
+
+    def _phases(self, telegram: Telegram) -> None:
+        table = self.query_one("#phases", DataTable)
+        table.clear()
+        for phase in telegram.phases:
+            table.add_row(
+                f"L{phase.phase}",
+                *(f"{v:.3f}" if v is not None else "-" for v in (phase.import_kw, phase.export_kw)),
+                f"{phase.voltage_v:.1f}" if phase.voltage_v is not None else "-",
+                f"{phase.current_a:.2f}" if phase.current_a is not None else "-",
+            )
+
+    def _utilities(self, telegram: Telegram) -> None:
+        for kind, device in (("gas", telegram.gas), ("water", telegram.water)):
+            widget = self.query_one(f"#{kind}", Static)
+            if device is None or device.reading is None:
+                widget.update(f"{kind.title()}: no meter")
+                continue
+            when = device.reading.time.strftime("%H:%M") if device.reading.time else "?"
+            widget.update(f"{kind.title()} {device.reading.value:.3f} {device.reading.unit} at {when}")
+
+    @work(exclusive=True, group="today")
+    async def refresh_today(self) -> None:
+        session = self.meter.session
+        now = session.now
+        if now is None:
+            return
+        column = await self.meter.in_store(session.today_column, now.date())
+        usage, cost = column.usage, column.cost
+        text = f"Today +{usage.import_kwh:.2f} / -{usage.export_kwh:.2f} kWh  {cost.total:.2f} EUR"
+        if usage.gas_m3 or usage.water_m3:
+            text += f"\nGas {usage.gas_m3:.3f} m3  Water {usage.water_m3 * 1000:.0f} l"
+        self.query_one("#today", Static).update(text)

@@ -1,0 +1,86 @@
+"""A MeterApp on fixed data for the UI tests: four days of simulated history in a real SQLite file, then two
+minutes of live one-second telegrams, a fixed clock and a fixed theme, so every frame is the same every run."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from meter_tui.p1 import parse_telegram
+from meter_tui.p1.reader import ReadResult
+from meter_tui.session import Session
+from meter_tui.sources.feed import FeedState, StatusEvent, TelegramEvent
+from meter_tui.sources.hub import HubEvent, Role, RoleEvent
+from meter_tui.sources.simulator import BRUSSELS, SimulatedMeter
+from meter_tui.store.database import open_database
+from meter_tui.store.ingest import Ingestor
+from meter_tui.ui.app import MeterApp, create_app
+
+HISTORY_START = datetime(2026, 3, 19, tzinfo=BRUSSELS)  # Thursday
+LIVE_START = datetime(2026, 3, 23, 19, 36, tzinfo=BRUSSELS)  # Monday evening, inside the 19:30 quarter
+LIVE_SECONDS = 120
+SOURCE = "demo meter (seed 1)"
+
+
+@dataclass(frozen=True)
+class Fixture:
+    db: Path
+    live: tuple[bytes, ...]
+
+
+def build_fixture(folder: Path) -> Fixture:
+    meter = SimulatedMeter(1, HISTORY_START)
+    db = folder / "history.sqlite"
+    connection = open_database(db)
+    ingest = Ingestor(connection, keep_raw=False)
+    history_seconds = int((LIVE_START - HISTORY_START).total_seconds())
+    for raw in meter.run(history_seconds, every=60):
+        ingest.add(parse_telegram(raw))
+    ingest.flush()
+    connection.close()
+    return Fixture(db, tuple(meter.run(LIVE_SECONDS)))
+
+
+def make_app(fixture: Fixture, folder: Path, *, events: list[HubEvent] | None = None) -> MeterApp:
+    """The app as the command line builds it, on a copy of the fixture's history and its own rates.json."""
+    db = folder / "meter.sqlite"
+    shutil.copy(fixture.db, db)
+    session = Session(db, folder / "rates.json")
+    base = LIVE_START.timestamp()
+    if events is None:
+        events = live_events(fixture.live, base)
+
+    async def source() -> AsyncIterator[HubEvent]:
+        for event in events:
+            yield event
+
+    return create_app(session, source, clock=lambda: base + LIVE_SECONDS, theme="textual-dark")
+
+
+def live_events(live: tuple[bytes, ...], base: float) -> list[HubEvent]:
+    events: list[HubEvent] = [
+        RoleEvent(Role.OWNER, 4242),
+        StatusEvent(FeedState.WAITING, SOURCE),
+        StatusEvent(FeedState.CONNECTED, SOURCE, good=1),
+    ]
+    offset = 0
+    for index, raw in enumerate(live):
+        telegram = parse_telegram(raw)
+        events.append(TelegramEvent(ReadResult(offset, raw.rstrip(b"\r\n"), telegram=telegram), base + index + 1))
+        offset += len(raw)
+    return events
+
+
+async def settle(pilot, telegrams: int = LIVE_SECONDS) -> None:
+    """Wait until every telegram is through and every screen worker is done."""
+    app: MeterApp = pilot.app
+    for _ in range(400):
+        if app.good >= telegrams:
+            break
+        await pilot.pause(0.05)
+    await pilot.pause(0.1)
+    await app.workers.wait_for_complete()
+    await pilot.pause(0.1)

@@ -1,0 +1,130 @@
+"""Driving the app with Pilot: screens by key, the rates editor, and what the user sees while the meter reconnects."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from textual.widgets import Button, Input, Static
+
+from meter_tui.sources.feed import FeedState, StatusEvent
+from meter_tui.ui.screens.history import HistoryScreen
+from meter_tui.ui.screens.live import LiveScreen
+from meter_tui.ui.screens.peak import PeakScreen
+from meter_tui.ui.screens.settings import SettingsScreen
+from meter_tui.ui.screens.telegram import TelegramScreen
+from tests.meter_app import LIVE_START, SOURCE, build_fixture, live_events, make_app, settle
+
+
+@pytest.fixture(scope="module")
+def fixture(tmp_path_factory: pytest.TempPathFactory):
+    return build_fixture(tmp_path_factory.mktemp("history"))
+
+
+async def test_every_screen_by_its_key(fixture, tmp_path: Path):
+    app = make_app(fixture, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, LiveScreen)
+        for key, kind in (("h", HistoryScreen), ("p", PeakScreen), ("t", TelegramScreen), ("s", SettingsScreen),
+                          ("l", LiveScreen)):  # fmt: skip
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, kind), key
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert "History" in str(app.screen.query_one("#keys", Static).render())
+        await pilot.press("escape")
+        await pilot.press("t", "r")
+        await pilot.pause()
+        assert "0-0:1.0.0(" in str(app.screen.query_one("#raw", Static).render())
+
+
+async def edit(pilot, field: str, value: str) -> None:
+    widget = pilot.app.screen.query_one(f"#{field}", Input)
+    widget.value = value
+    await pilot.pause()
+
+
+async def test_a_valid_price_is_saved_atomically_and_every_cost_follows(fixture, tmp_path: Path):
+    app = make_app(fixture, tmp_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("h")
+        await settle(pilot)
+        before = app.session.columns(LIVE_START.date())
+        await pilot.press("s")
+        await settle(pilot)
+        await edit(pilot, "import-day", "0.8")
+        await pilot.click("#save")
+        await settle(pilot)
+        saved = json.loads((tmp_path / "rates.json").read_text())
+        assert saved["Electricity"]["+"]["Day"] == 0.8
+        assert saved["Capacity"] == {"Area": "Midden-Vlaanderen"}  # untouched prices keep their form
+        assert app.rates_version == 1
+        after = app.session.columns(LIVE_START.date())
+        year_before, year_after = before[-1], after[-1]
+        assert year_after.cost.import_day == pytest.approx(year_before.cost.import_day * 2)
+        assert "Saved" in str(app.screen.query_one("#rates-message", Static).render())
+
+
+async def test_an_invalid_price_cannot_be_saved_and_says_why(fixture, tmp_path: Path):
+    app = make_app(fixture, tmp_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        before = (tmp_path / "rates.json").read_bytes()
+        await pilot.press("s")
+        await settle(pilot)
+        await edit(pilot, "gas", "5.5.5")
+        assert app.screen.query_one("#save", Button).disabled
+        message = str(app.screen.query_one("#rates-message", Static).render())
+        assert "Cannot save" in message and "Gas (EUR/m3)" in message
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert (tmp_path / "rates.json").read_bytes() == before
+        await edit(pilot, "capacity", "5000")
+        assert "Capacity tariff" in str(app.screen.query_one("#rates-message", Static).render())
+
+
+async def test_cancel_leaves_the_file_untouched(fixture, tmp_path: Path):
+    app = make_app(fixture, tmp_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        before = (tmp_path / "rates.json").read_bytes()
+        await pilot.press("s")
+        await settle(pilot)
+        await edit(pilot, "water", "9")
+        await pilot.click("#cancel")
+        await pilot.pause()
+        assert app.screen.query_one("#water", Input).value == "0.5"
+        assert (tmp_path / "rates.json").read_bytes() == before
+
+
+async def test_a_broken_rates_file_is_refused_and_the_example_prices_are_used(fixture, tmp_path: Path):
+    (tmp_path / "rates.json").write_text('{"Electricity": {"+": {"Day": "a lot"}}}')
+    app = make_app(fixture, tmp_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        message = str(app.screen.query_one("#rates-message", Static).render())
+        assert "Refused" in message and "rates.json" in message and "Electricity" in message
+        assert app.session.book.current.import_day == 0.4
+
+
+async def test_while_the_meter_reconnects_the_status_line_says_so_and_data_is_marked_stale(fixture, tmp_path: Path):
+    base = LIVE_START.timestamp()
+    events = live_events(fixture.live[:10], base)
+    events.append(StatusEvent(FeedState.RECONNECTING, SOURCE, "/dev/ttyUSB0 was closed", retry_in=2.0))
+    app = make_app(fixture, tmp_path, events=events)  # its clock stands at 120 s after the first telegram
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, telegrams=10)
+        line = app.source_line
+        assert "reconnecting (/dev/ttyUSB0 was closed)" in line
+        assert "STALE" in line
+        assert app.source_alarm
+        assert app.screen.query_one("#source").has_class("alarm")
+        await pilot.press("p")
+        await settle(pilot, telegrams=10)
+        assert app.screen.query_one("#source").has_class("alarm")

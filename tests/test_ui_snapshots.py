@@ -1,0 +1,38 @@
+"""Every screen at 80x24 and 160x50, on fixed data: the snapshots in snapshots/ are the contract."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.meter_app import build_fixture, make_app, settle
+
+SCREENS = {"live": "l", "history": "h", "peak": "p", "telegram": "t", "settings": "s"}
+
+
+@pytest.fixture(scope="module")
+def fixture(tmp_path_factory: pytest.TempPathFactory):
+    return build_fixture(tmp_path_factory.mktemp("history"))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)], ids=["80x24", "160x50"])
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_screen(snap_compare, fixture, screen: str, size: tuple[int, int]):
+    # A fixed folder: the settings screen shows the paths of the history and of rates.json.
+    folder = Path(tempfile.gettempdir()) / "meter-tui-snapshots"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    app = make_app(fixture, folder)
+
+    async def show(pilot) -> None:
+        await settle(pilot)
+        await pilot.press(SCREENS[screen])
+        await settle(pilot)
+        # A crashed or empty screen must never become the contract.
+        assert type(pilot.app.screen).__name__.lower() == f"{screen}screen"
+        assert pilot.app.session.latest is not None
+
+    assert snap_compare(app, terminal_size=size, run_before=show)
