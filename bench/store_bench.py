@@ -31,9 +31,8 @@ def bench_import(days: float, folder: Path) -> None:
     with capture.open("wb") as out:
         for _ in range(seconds):
             out.write(meter.step())
-    print(
-        f"simulated {seconds:,} telegrams ({capture.stat().st_size / 1e6:,.0f} MB) in {time.perf_counter() - started:.1f} s"
-    )
+    size = capture.stat().st_size / 1e6
+    print(f"simulated {seconds:,} telegrams ({size:,.0f} MB) in {time.perf_counter() - started:.1f} s")
     db = folder / "import.sqlite"
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "meter_tui", "import", str(capture), "--db", str(db)], check=True)
