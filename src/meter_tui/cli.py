@@ -19,7 +19,7 @@ from typing import Any
 from platformdirs import user_config_path
 
 from meter_tui import __version__
-from meter_tui.config import APP_NAME, Config, ConfigError, load_config, run_dir
+from meter_tui.config import APP_NAME, Config, ConfigError, data_dir, load_config, run_dir
 from meter_tui.energy.rates import RatesError
 from meter_tui.p1.export import telegram_to_json
 from meter_tui.p1.reader import ReadResult, TelegramReader
@@ -140,6 +140,33 @@ def _app_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve_command(args: argparse.Namespace) -> int:
+    from meter_tui.ui.serve import serve  # noqa: PLC0415
+
+    forwarded: list[str] = []
+    if args.meter_port:
+        forwarded += ["--port", args.meter_port]
+    if args.demo:
+        forwarded += ["--demo", "--seed", str(args.seed)]
+    if args.replay:
+        forwarded += ["--replay", str(args.replay.resolve())]
+    if args.speed is not None:
+        forwarded += ["--speed", f"{args.speed:g}"]
+    forwarded += ["--fast"] * args.fast + ["--loop"] * args.loop
+    if args.db:
+        forwarded += ["--db", str(args.db.resolve())]
+    if args.rates:
+        forwarded += ["--rates", str(args.rates.resolve())]
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"meter-tui serve: listening on {args.host}: "
+            "anyone who can reach it sees the meter and can change settings",
+            file=sys.stderr,
+        )
+    serve(forwarded, host=args.host, port=args.port, public_url=args.public_url, folder=data_dir() / "serve")
+    return 0
+
+
 def _import_command(args: argparse.Namespace) -> int:
     from meter_tui.store.import_cli import run_import  # noqa: PLC0415
 
@@ -199,6 +226,25 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("--capture", type=Path, metavar="FILE", help="also write raw bytes to daily files FILE-DATE")
     _store_options(record, rates=False)
     record.set_defaults(handler=_record_command)
+
+    server = commands.add_parser(
+        "serve",
+        help="the app in a web browser (textual-serve), on this machine only unless --host says otherwise",
+        description="Serve the app over HTTP; every browser tab runs its own app, "
+        "following the one owner of the meter.",
+    )
+    server.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine)")
+    server.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    server.add_argument("--public-url", help="the URL the browser uses, behind an ssh tunnel or a proxy")
+    server.add_argument("--meter-port", help="serial device or pyserial URL of the meter (the app's --port)")
+    server.add_argument("--demo", action="store_true", help="the built-in simulated meter")
+    server.add_argument("--replay", type=Path, metavar="FILE", help="play a capture file")
+    server.add_argument("--seed", type=int, default=1)
+    server.add_argument("--speed", type=float, default=None)
+    server.add_argument("--fast", action="store_true")
+    server.add_argument("--loop", action="store_true")
+    _store_options(server)
+    server.set_defaults(handler=_serve_command)
 
     importer = commands.add_parser(
         "import",
