@@ -54,7 +54,7 @@ class Session:
     raw_days: int = 7
     book: RateBook = field(init=False)
     rates_error: str = ""
-    store_error: str = ""
+    open_error: str = ""
     latest: Telegram | None = None
     owner: bool = False
     ingestor: Ingestor | None = None
@@ -76,20 +76,18 @@ class Session:
             try:
                 self.ingestor = Ingestor(open_database(self.db_path), raw_days=self.raw_days)
             except StoreError as error:
-                self.store_error = str(error)
-                return
-            self.ingestor.on_error = self._write_failed
+                self.open_error = str(error)
 
-    def _write_failed(self, message: str) -> None:
-        self.store_error = message
+    @property
+    def store_error(self) -> str:
+        """Why the history cannot be kept right now ('' when all is well): live data goes on regardless."""
+        return self.open_error or (self.ingestor.stats.last_error if self.ingestor is not None else "")
 
     def add(self, telegram: Telegram) -> None:
         self.latest = telegram
         self.powers.append((telegram.power_import_kw or 0.0, telegram.power_export_kw or 0.0))
         if self.owner and self.ingestor is not None:
             self.ingestor.add(telegram)
-            if self.ingestor.stats.write_errors == 0 or self.ingestor.stats.commits:
-                self.store_error = "" if not self.ingestor.stats.last_error else self.store_error
 
     def close(self) -> None:
         if self.ingestor is not None:
@@ -126,7 +124,7 @@ class Session:
             try:
                 connection = open_database(self.db_path, readonly=True)
             except StoreError as error:
-                self.store_error = str(error)
+                self.open_error = str(error)
                 return None
             self._local.connection = connection
         return connection

@@ -220,6 +220,7 @@ class Ingestor:
                 self.on_error(self.stats.last_error)
             return False
         self.stats.commits += 1
+        self.stats.last_error = ""
         # Open quarters start a new batch: what they gained is written; what the meter said of them is kept.
         self._quarters = {
             start: _Quarter(meter_average_w=q.meter_average_w) for start, q in self._quarters.items() if not q.closed
