@@ -1,0 +1,75 @@
+"""App speed: from start to the first painted frame, and CPU per telegram while the live screen shows a meter that
+sends one telegram a second. Runs the real app in a real tmux pane (80x24), the demo meter as the source.
+
+Run: `make bench-app` (needs tmux). Targets here: under 1.0 s to the first frame, under 2% of one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tmux(*args: str, socket: str) -> str:
+    return subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True, check=False).stdout
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=60, help="how long to measure CPU (default 60)")
+    args = parser.parse_args()
+    if shutil.which("tmux") is None:
+        print("tmux is needed: apt-get install tmux", file=sys.stderr)
+        return 1
+    folder = Path(tempfile.mkdtemp())
+    socket = f"meter-bench-{os.getpid()}"
+    env_prefix = f"METER_TUI_DATA_DIR={folder} METER_TUI_RUN_DIR={folder}/run"
+    command = f"{env_prefix} {sys.executable} -m meter_tui --demo --rates {folder}/rates.json"
+    started = time.perf_counter()
+    tmux("new-session", "-d", "-x", "80", "-y", "24", command, socket=socket)
+    first_frame = None
+    while time.perf_counter() - started < 30:
+        if "Import kW" in tmux("capture-pane", "-p", socket=socket):
+            first_frame = time.perf_counter() - started
+            break
+        time.sleep(0.01)
+    try:
+        if first_frame is None:
+            print("the app did not paint within 30 s", file=sys.stderr)
+            return 1
+        while "good" not in tmux("capture-pane", "-p", socket=socket):
+            time.sleep(0.1)
+        pane_pid = int(tmux("list-panes", "-F", "#{pane_pid}", socket=socket).split()[0])
+        children = subprocess.run(["pgrep", "-P", str(pane_pid)], capture_output=True, text=True, check=False)
+        pid = int(children.stdout.split()[0]) if children.stdout.strip() else pane_pid
+        time.sleep(3)  # let start-up work settle
+        cpu_before, wall_before = cpu_seconds(pid), time.perf_counter()
+        time.sleep(args.seconds)
+        cpu = cpu_seconds(pid) - cpu_before
+        wall = time.perf_counter() - wall_before
+        print(f"first painted frame: {first_frame:.2f} s after start (target under 1.0 s)")
+        print(
+            f"live screen at one telegram a second: {cpu / wall * 100:.2f}% of one core over {wall:.0f} s, "
+            f"{cpu / wall * 1000:.1f} ms of CPU per telegram (target under 2%)"
+        )
+    finally:
+        tmux("kill-server", socket=socket)
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
