@@ -41,7 +41,7 @@ class TelegramScreen(MeterScreen):
         yield from self.footer()
 
     def on_mount(self) -> None:
-        self.query_one("#objects", DataTable).add_columns("OBIS", "Name", "Description", "Value")
+        self.query_one("#objects", DataTable).add_columns("OBIS", "Name", "Value", "Description")
         self.query_one("#raw").display = False
         super().on_mount()
 
@@ -70,7 +70,8 @@ class TelegramScreen(MeterScreen):
             info = describe(code)
             value = shown_value(code, values)
             style = "bold red" if attention(code, values) else ""
-            table.add_row(code, info.name, info.description, Text(value, style=style))
+            # The value before the long description, so that it stays in view on an 80-column terminal.
+            table.add_row(code, info.name, Text(value, style=style), info.description)
         if 0 <= row < table.row_count:
             table.move_cursor(row=row)
 
