@@ -10,7 +10,7 @@ M is taken as at least 2.5 kW: below that a higher peak costs nothing, so it is 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -112,13 +112,3 @@ def capacity_summary(peaks: Iterable[MonthPeakValue], as_of: date, price_kw_year
     window = [by_month[m] for m in months_back(as_of.replace(day=1), 12) if m in by_month]
     average = sum(p.billed_kw for p in window) / len(window) if window else MINIMUM_PEAK_KW
     return CapacitySummary(tuple(window), average, price_kw_year)
-
-
-def daily_peaks(quarters: Sequence[tuple[datetime, float]]) -> dict[date, tuple[datetime, float]]:
-    """The highest quarter of each local day: (quarter start, kW) per date."""
-    best: dict[date, tuple[datetime, float]] = {}
-    for start, kw in quarters:
-        day = start.date()
-        if day not in best or kw > best[day][1]:
-            best[day] = (start, kw)
-    return best

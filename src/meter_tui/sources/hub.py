@@ -110,10 +110,6 @@ class Broadcaster:
             self._clients.discard(writer)
             writer.close()
 
-    @property
-    def followers(self) -> int:
-        return len(self._clients)
-
     def publish(self, raw: bytes) -> None:
         for writer in list(self._clients):
             transport = writer.transport

@@ -99,7 +99,6 @@ class SimulatedMeter:
         self._history = self._initial_history(rng, local)
         serial = f"1SIM{seed % 10**10:010d}".encode().hex().upper()
         self._header = f"/FLU5\\253769484_A\r\n\r\n0-0:96.1.4(50217)\r\n0-0:96.1.1({serial})\r\n"
-        self.last_powers: tuple[float, float] = (0.0, 0.0)
         self._offset = 3600
         self._offset_from = self._offset_until = 0
         self._today: tuple[int, int, int] | None = None
@@ -249,7 +248,6 @@ class SimulatedMeter:
         if utc % _QUARTER == _QUARTER - 1:
             self._close_quarter(utc, quarter_kw, truth)
         self._utc += 1
-        self.last_powers = (max(net, 0.0) / 1000, max(-net, 0.0) / 1000)
         return telegram
 
     def _new_day(self, today: tuple[int, int, int]) -> None:

@@ -25,7 +25,6 @@ from meter_tui.store.localtime import day_key
 FLUSH_SECONDS = 300
 GAP_SECONDS = 60
 MAX_HOUSEHOLD_W = 100_000  # no Belgian connection draws more: a larger jump is a meter swap, not usage
-_REGISTERS = ("import_day_wh", "import_night_wh", "export_day_wh", "export_night_wh")
 
 
 @dataclass(slots=True)

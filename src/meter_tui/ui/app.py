@@ -167,9 +167,6 @@ class MeterApp(App[None]):
         """Run session work on the store thread: after every telegram already received, never on the UI thread."""
         return await asyncio.get_running_loop().run_in_executor(self._store_thread, work, *args)
 
-    def telegram_age(self) -> float | None:
-        return None if self.received is None else max(0.0, self._clock() - self.received)
-
     def action_keys(self) -> None:
         self.push_screen(KeysScreen())
 

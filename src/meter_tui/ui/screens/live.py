@@ -19,12 +19,10 @@ def phase_warnings(telegram: Telegram) -> list[str]:
     """What needs attention: a phase without voltage (on a 400 V grid), a breaker that is off or waits for a press."""
     warnings = []
     dead = [p.phase for p in telegram.phases if p.voltage_v is not None and p.voltage_v < DEAD_PHASE_V]
-    if dead and len(telegram.phases) == 3:
-        if telegram.grid_config_v == 230:
-            pass  # a 3x230 V grid measures no voltage on L2: that is normal
-        else:
-            names = ", ".join(f"L{n}" for n in dead)
-            warnings.append(f"No voltage on {names}" + (" (on a 3x230 V grid L2 reads 0 V)" if dead == [2] else ""))
+    # A meter that says its grid is 3x230 V measures no voltage on L2: that is normal, not a dead phase.
+    if dead and len(telegram.phases) == 3 and telegram.grid_config_v != 230:
+        names = ", ".join(f"L{n}" for n in dead)
+        warnings.append(f"No voltage on {names}" + (" (on a 3x230 V grid L2 reads 0 V)" if dead == [2] else ""))
     if telegram.breaker == 0:
         warnings.append("Main breaker is OFF")
     elif telegram.breaker == 2:
