@@ -18,21 +18,36 @@ def fixture(tmp_path_factory: pytest.TempPathFactory):
     return build_fixture(tmp_path_factory.mktemp("history"))
 
 
-@pytest.mark.parametrize("size", [(80, 24), (160, 50)], ids=["80x24", "160x50"])
-@pytest.mark.parametrize("screen", list(SCREENS))
-def test_screen(snap_compare, fixture, screen: str, size: tuple[int, int]):
-    # A fixed folder: the settings screen shows the paths of the history and of rates.json.
+def fixed_folder() -> Path:
+    """A fixed folder: the settings screen shows the paths of the history and of rates.json."""
     folder = Path(tempfile.gettempdir()) / "meter-tui-snapshots"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
-    app = make_app(fixture, folder)
+    return folder
 
+
+def shows(screen: str, *keys: str):
     async def show(pilot) -> None:
         await settle(pilot)
-        await pilot.press(SCREENS[screen])
+        await pilot.press(SCREENS[screen], *keys)
         await settle(pilot)
         # A crashed or empty screen must never become the contract.
         assert type(pilot.app.screen).__name__.lower() == f"{screen}screen"
         assert pilot.app.session.latest is not None
 
-    assert snap_compare(app, terminal_size=size, run_before=show)
+    return show
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)], ids=["80x24", "160x50"])
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_screen(snap_compare, fixture, screen: str, size: tuple[int, int]):
+    app = make_app(fixture, fixed_folder())
+    assert snap_compare(app, terminal_size=size, run_before=shows(screen))
+
+
+@pytest.mark.parametrize("screen", ["live", "peak"])
+def test_light_theme(snap_compare, fixture, screen: str):
+    """The `d` key's light theme, on the two screens people leave open all day."""
+    app = make_app(fixture, fixed_folder())
+    assert snap_compare(app, terminal_size=(80, 24), run_before=shows(screen, "d"))
+    assert app.theme == "textual-light"

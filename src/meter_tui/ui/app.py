@@ -15,7 +15,7 @@ from typing import TypeVar
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
@@ -31,6 +31,7 @@ from meter_tui.ui.screens.settings import SettingsScreen
 from meter_tui.ui.screens.telegram import TelegramScreen
 
 STALE_SECONDS = 5.0
+LATE_SECONDS = 2.0
 SCREENS = (("l", "live", "Live"), ("h", "history", "History"), ("p", "peak", "Peak"),
            ("t", "telegram", "Telegram"), ("s", "settings", "Settings"))  # fmt: skip
 
@@ -69,10 +70,12 @@ class MeterApp(App[None]):
         Binding("q", "quit", "Quit"),
     ]
 
-    telegram: reactive[Telegram | None] = reactive(None, always_update=True)
-    source_line: reactive[str] = reactive("starting")
-    source_alarm: reactive[bool] = reactive(False)
-    rates_version: reactive[int] = reactive(0)
+    # `var`, not `reactive`: the screens and the source bar watch these and repaint what changed; a `reactive` on the
+    # app would also repaint the whole screen on every telegram.
+    telegram: var[Telegram | None] = var(None, always_update=True)
+    source_line: var[str] = var("starting")
+    source_alarm: var[bool] = var(False)
+    rates_version: var[int] = var(0)
 
     def __init__(
         self,
@@ -155,7 +158,12 @@ class MeterApp(App[None]):
             age = max(0.0, self._clock() - self.received)
             stale = age > STALE_SECONDS
             alarm = alarm or stale
-            parts.append(f"last telegram {age:.0f} s ago" + (" - STALE" if stale else ""))
+            # Seconds are counted only once a telegram is late: at one a second the line then changes with the
+            # telegrams alone, and the timer's tick in between repaints nothing.
+            late = age >= LATE_SECONDS
+            parts.append(f"last telegram {age:.0f} s ago" if late else "last telegram now")
+            if stale:
+                parts[-1] += " - STALE"
         parts.append(f"{self.good} good, {self.rejected} rejected")
         if self.session.store_error:
             parts.append(f"history: {self.session.store_error}")

@@ -86,7 +86,7 @@ class HistoryScreen(MeterScreen):
         self.view_index = 2
         self.commodity_index = 0
         self.period_offset = 0
-        self._table_day: date | None = None
+        self._drawn: tuple[object, ...] = ()
         super().on_mount()
 
     def redraw(self) -> None:
@@ -94,8 +94,13 @@ class HistoryScreen(MeterScreen):
         now = self.meter.session.now
         if now is None:
             return
-        # The table moves once a day or when prices change; the chart when the period does.
-        self.compute(now.date())
+        # Sums over days and months move little in a second: the screen follows the meter's minute, and redraws
+        # at once when the period, the commodity or the prices change.
+        key = (now.replace(second=0, microsecond=0), self.view_index, self.commodity_index, self.period_offset,
+               self.meter.rates_version)  # fmt: skip
+        if key != self._drawn:
+            self._drawn = key
+            self.compute(now.date())
 
     @work(exclusive=True, group="history")
     async def compute(self, today: date) -> None:

@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Digits, Label, Sparkline, Static
 
 from meter_tui.p1.telegram import Tariff, Telegram
 from meter_tui.ui.screens.base import MeterScreen
+from meter_tui.ui.widgets.readout import Readout
 
 DEAD_PHASE_V = 50.0
 TODAY_EVERY = 10  # telegrams between two refreshes of today's totals (a query, done in a thread)
@@ -42,14 +43,14 @@ class LiveScreen(MeterScreen):
                 yield Digits("-.---", id="export")
             with Vertical(id="now"):
                 yield Static("", id="tariff")
-                yield Static("", id="cost-now")
-                yield Static("", id="today")
+                yield Readout("", id="cost-now")
+                yield Readout("", id="today")
         table: DataTable[str] = DataTable(id="phases", cursor_type="none", zebra_stripes=True)
         yield table
-        yield Static("", id="warnings")
+        yield Readout("", id="warnings")
         with Horizontal(id="utilities"):
-            yield Static("", id="gas")
-            yield Static("", id="water")
+            yield Readout("", id="gas")
+            yield Readout("", id="water")
         yield Label("Import (up) and export (down), last 10 minutes", id="spark-label")
         yield Sparkline([], id="spark")
         yield from self.footer()
@@ -58,6 +59,7 @@ class LiveScreen(MeterScreen):
         table = self.query_one("#phases", DataTable)
         table.add_columns("Phase", "Import kW", "Export kW", "Voltage V", "Current A")
         self._count = 0
+        self._night: bool | None = None
         super().on_mount()
 
     def redraw(self) -> None:
@@ -65,19 +67,23 @@ class LiveScreen(MeterScreen):
         telegram = self.meter.session.latest
         if telegram is None:
             return
-        self.query_one("#import", Digits).update(f"{telegram.power_import_kw or 0.0:.3f}")
-        self.query_one("#export", Digits).update(f"{telegram.power_export_kw or 0.0:.3f}")
-        tariff = self.query_one("#tariff", Static)
+        for name, kw in (("import", telegram.power_import_kw), ("export", telegram.power_export_kw)):
+            digits = self.query_one(f"#{name}", Digits)
+            if digits.value != (text := f"{kw or 0.0:.3f}"):
+                digits.update(text)
         night = telegram.tariff is Tariff.NIGHT
-        tariff.update(" NIGHT tariff " if night else " DAY tariff ")
-        tariff.set_class(night, "night")
+        if self._night is not night:
+            self._night = night
+            tariff = self.query_one("#tariff", Static)
+            tariff.update(" NIGHT tariff " if night else " DAY tariff ")
+            tariff.set_class(night, "night")
         cost = self.meter.session.cost_per_hour()
         if cost is not None:
-            self.query_one("#cost-now", Static).update(f"Now {cost:+.2f} EUR/h")
+            self.query_one("#cost-now", Readout).show(f"Now {cost:+.2f} EUR/h")
         self._phases(telegram)
         warnings = phase_warnings(telegram)
-        self.query_one("#warnings", Static).update("  ".join(f"! {w}" for w in warnings))
-        self.query_one("#warnings", Static).set_class(bool(warnings), "alarm")
+        self.query_one("#warnings", Readout).show("  ".join(f"! {w}" for w in warnings))
+        self.query_one("#warnings", Readout).set_class(bool(warnings), "alarm")
         self._utilities(telegram)
         powers = self.meter.session.powers
         self.query_one("#spark", Sparkline).data = [i - e for i, e in powers] or [0.0]
@@ -109,12 +115,12 @@ class LiveScreen(MeterScreen):
 
     def _utilities(self, telegram: Telegram) -> None:
         for kind, device in (("gas", telegram.gas), ("water", telegram.water)):
-            widget = self.query_one(f"#{kind}", Static)
+            widget = self.query_one(f"#{kind}", Readout)
             if device is None or device.reading is None:
-                widget.update(f"{kind.title()}: no meter")
+                widget.show(f"{kind.title()}: no meter")
                 continue
             when = device.reading.time.strftime("%H:%M") if device.reading.time else "?"
-            widget.update(f"{kind.title()} {device.reading.value:.3f} {device.reading.unit} at {when}")
+            widget.show(f"{kind.title()} {device.reading.value:.3f} {device.reading.unit} at {when}")
 
     @work(exclusive=True, group="today")
     async def refresh_today(self) -> None:
@@ -127,4 +133,4 @@ class LiveScreen(MeterScreen):
         text = f"Today +{usage.import_kwh:.2f} / -{usage.export_kwh:.2f} kWh  {cost.total:.2f} EUR"
         if usage.gas_m3 or usage.water_m3:
             text += f"\nGas {usage.gas_m3:.3f} m3  Water {usage.water_m3 * 1000:.0f} l"
-        self.query_one("#today", Static).update(text)
+        self.query_one("#today", Readout).show(text)

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from textual.reactive import reactive
-from textual.widgets import Static
+from meter_tui.ui.widgets.readout import Readout
 
 
-class SourceBar(Static):
+class SourceBar(Readout):
     """Shows `app.source_line`; the app recomputes it once a second and when the state changes."""
 
-    line: reactive[str] = reactive("")
-
     def on_mount(self) -> None:
-        self.watch(self.app, "source_line", self._update)
+        self.watch(self.app, "source_line", self.show)
         self.watch(self.app, "source_alarm", self._alarm)
-
-    def _update(self, line: str) -> None:
-        self.update(line)
 
     def _alarm(self, alarm: bool) -> None:
         self.set_class(alarm, "alarm")
