@@ -10,11 +10,11 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from platformdirs import user_config_path
 
@@ -26,6 +26,9 @@ from meter_tui.p1.reader import ReadResult, TelegramReader
 from meter_tui.sources import SourceChoice
 from meter_tui.sources.hub import SharedMeter
 from meter_tui.store.database import StoreError, default_db_path
+
+if TYPE_CHECKING:
+    from meter_tui.mqtt.publisher import MqttPublisher
 
 _CHUNK = 1 << 16
 
@@ -105,6 +108,30 @@ def shared_meter(args: argparse.Namespace, config: Config) -> SharedMeter:
     )
 
 
+def _mqtt_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("MQTT, for Home Assistant and others (needs the mqtt extra)")
+    group.add_argument("--mqtt", metavar="URL", help="publish live values to mqtt://user:pass@host:1883 (or mqtts://)")
+    group.add_argument("--mqtt-topic", metavar="TOPIC", help="base topic (default meter-tui, or the config file's)")
+
+
+def mqtt_publisher(args: argparse.Namespace, config: Config, *, log: Callable[[str], None]) -> MqttPublisher | None:
+    """The publisher the options or the config file ask for, or None; the password is taken apart from the URL
+    when the config file or METER_TUI_MQTT_PASSWORD has it."""
+    url = args.mqtt or config.mqtt.url
+    if not url:
+        return None
+    from meter_tui.mqtt.publisher import MqttPublisher  # noqa: PLC0415
+    from meter_tui.mqtt.settings import parse_mqtt_url  # noqa: PLC0415
+
+    settings = parse_mqtt_url(
+        url,
+        topic=args.mqtt_topic or config.mqtt.topic,
+        discovery_prefix=config.mqtt.discovery_prefix,
+        password=config.mqtt.password,
+    )
+    return MqttPublisher(settings, log=log)
+
+
 def _store_options(parser: argparse.ArgumentParser, *, rates: bool = True) -> None:
     parser.add_argument("--db", type=Path, metavar="PATH", help="history database (default: in the user data dir)")
     if rates:
@@ -120,12 +147,13 @@ def rates_path(args: argparse.Namespace) -> Path:
 
 
 def _record_command(args: argparse.Namespace) -> int:
+    from meter_tui.session import Session  # noqa: PLC0415
     from meter_tui.sources.recorder import Recorder  # noqa: PLC0415 - only this command needs it
 
     config = _config(args)
-    recorder = Recorder(
-        shared_meter(args, config), capture=args.capture, db=db_path(args, config), raw_days=config.store.raw_days
-    )
+    session = Session(db_path(args, config), rates_path(args), raw_days=config.store.raw_days)
+    recorder = Recorder(shared_meter(args, config), session, capture=args.capture)
+    recorder.publisher = mqtt_publisher(args, config, log=recorder.say)
     return asyncio.run(recorder.run())
 
 
@@ -135,7 +163,9 @@ def _app_command(args: argparse.Namespace) -> int:
 
     config = _config(args)
     session = Session(db_path(args, config), rates_path(args), raw_days=config.store.raw_days)
-    app = create_app(session, shared_meter(args, config).events)
+    # The app logs nothing to the terminal it draws on: the settings screen shows the broker's state.
+    publisher = mqtt_publisher(args, config, log=lambda _: None)
+    app = create_app(session, shared_meter(args, config).events, publisher=publisher)
     app.run()
     return 0
 
@@ -207,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"meter-tui {__version__}")
     _source_options(parser)
     _store_options(parser)
+    _mqtt_options(parser)
     parser.set_defaults(handler=_app_command)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     parse = commands.add_parser(
@@ -224,7 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _source_options(record)
     record.add_argument("--capture", type=Path, metavar="FILE", help="also write raw bytes to daily files FILE-DATE")
-    _store_options(record, rates=False)
+    _store_options(record)
+    _mqtt_options(record)
     record.set_defaults(handler=_record_command)
 
     server = commands.add_parser(

@@ -11,6 +11,12 @@ file named by METER_TUI_CONFIG. The command line wins over the environment, whic
     [store]
     db = "/home/pi/meter.sqlite"
     raw_days = 7
+
+    [mqtt]                       # publish live values (the app or `record`, with the mqtt extra)
+    url = "mqtt://homeassistant@192.168.1.10:1883"
+    password = "..."             # or METER_TUI_MQTT_PASSWORD; kept out of the command line and of `ps`
+    topic = "meter-tui"
+    discovery_prefix = "homeassistant"
 """
 
 from __future__ import annotations
@@ -48,10 +54,19 @@ class StoreConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class MqttConfig:
+    url: str | None = None
+    password: str | None = field(default=None, repr=False)
+    topic: str = "meter-tui"
+    discovery_prefix: str = "homeassistant"
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     meter: MeterConfig = field(default_factory=MeterConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
     path: Path | None = None
+    mqtt: MqttConfig = field(default_factory=MqttConfig)
 
 
 def config_path(env: Mapping[str, str] = os.environ) -> Path:
@@ -78,6 +93,7 @@ _TYPES: dict[str, dict[str, type]] = {
         "silence_timeout": float,
     },
     "store": {"db": str, "raw_days": int},
+    "mqtt": {"url": str, "password": str, "topic": str, "discovery_prefix": str},
 }
 
 
@@ -102,6 +118,7 @@ def load_config(env: Mapping[str, str] = os.environ) -> Config:
     path = config_path(env)
     meter: dict[str, Any] = {}
     store: dict[str, Any] = {}
+    mqtt: dict[str, Any] = {}
     found: Path | None = None
     if path.exists():
         found = path
@@ -116,8 +133,9 @@ def load_config(env: Mapping[str, str] = os.environ) -> Config:
                 raise ConfigError(f"{path}: [{section}]: unknown section (known: {', '.join(_TYPES)})")
         meter = _checked(path, "meter", document.get("meter", {}))
         store = _checked(path, "store", document.get("store", {}))
+        mqtt = _checked(path, "mqtt", document.get("mqtt", {}))
     if env.get("METER_TUI_PORT"):
         meter["port"] = env["METER_TUI_PORT"]
     if "db" in store:
         store["db"] = Path(store["db"]).expanduser()
-    return Config(MeterConfig(**meter), StoreConfig(**store), found)
+    return Config(MeterConfig(**meter), StoreConfig(**store), found, MqttConfig(**mqtt))

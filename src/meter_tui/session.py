@@ -24,6 +24,7 @@ from meter_tui.store.localtime import day_key, local_midnight_utc
 from meter_tui.store.queries import QuarterRow, days, month_peaks, quarters
 
 SPARK_SECONDS = 600
+TODAY_EVERY = timedelta(seconds=10)  # of meter time, between two queries of today's cost for live_values
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,15 @@ class Column:
     cost: Cost
     peak_kw: float | None = None
     peak_time: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LiveValues:
+    """The latest telegram with what it costs: what goes out to home automation."""
+
+    telegram: Telegram
+    cost_per_hour_eur: float | None = None
+    cost_today_eur: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +69,7 @@ class Session:
     owner: bool = False
     ingestor: Ingestor | None = None
     powers: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=SPARK_SECONDS))
+    _today: tuple[datetime, float] | None = None
     _local: threading.local = field(default_factory=threading.local)
 
     def __post_init__(self) -> None:
@@ -191,6 +202,17 @@ class Session:
         rates = self.book.on(day)
         capacity = capacity_summary(peaks, day, rates.capacity_kw_year).monthly_cost
         return Column("Today", *_one_day(by_day, day, lambda d, u: day_cost(d, u, rates, capacity)))
+
+    def live_values(self) -> LiveValues | None:
+        """The latest telegram and its costs; today's total is queried again every TODAY_EVERY of meter time."""
+        telegram, now = self.latest, self.now
+        if telegram is None:
+            return None
+        if now is not None and (self._today is None or not timedelta(0) <= now - self._today[0] < TODAY_EVERY
+                                or now.date() != self._today[0].date()):  # fmt: skip
+            self._today = (now, self.today_column(now.date()).cost.total)
+        today = self._today[1] if self._today is not None and now is not None else None
+        return LiveValues(telegram, self.cost_per_hour(), today)
 
     def day_series(self, first: date, last: date) -> list[tuple[date, Usage, Cost]]:
         by_day = self._usage_by_day(first, last)

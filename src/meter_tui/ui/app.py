@@ -10,7 +10,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
@@ -34,6 +34,9 @@ STALE_SECONDS = 5.0
 LATE_SECONDS = 2.0
 SCREENS = (("l", "live", "Live"), ("h", "history", "History"), ("p", "peak", "Peak"),
            ("t", "telegram", "Telegram"), ("s", "settings", "Settings"))  # fmt: skip
+
+if TYPE_CHECKING:
+    from meter_tui.mqtt.publisher import MqttPublisher
 
 EventSource = Callable[[], AsyncIterator[HubEvent]]
 T = TypeVar("T")
@@ -84,9 +87,11 @@ class MeterApp(App[None]):
         *,
         clock: Callable[[], float] = time.time,
         theme: str = "textual-dark",
+        publisher: MqttPublisher | None = None,
     ) -> None:
         super().__init__()
         self.session = session
+        self.publisher = publisher
         self._events = events
         self._clock = clock
         self._start_theme = theme
@@ -102,6 +107,8 @@ class MeterApp(App[None]):
     def on_mount(self) -> None:
         self.theme = self._start_theme
         self.read_meter()
+        if self.publisher is not None:
+            self.run_worker(self.publisher.run(), group="mqtt", exit_on_error=False)
         self.set_interval(1.0, self.refresh_source_line)
 
     @work(exclusive=True, group="meter", exit_on_error=False)
@@ -130,6 +137,8 @@ class MeterApp(App[None]):
 
     async def on_telegram_received(self, message: TelegramReceived) -> None:
         await self.in_store(self.session.add, message.telegram)
+        if self.publisher is not None and (values := await self.in_store(self.session.live_values)) is not None:
+            self.publisher.offer(values)
         self.received = message.received
         self.good += 1
         self.telegram = message.telegram
@@ -201,5 +210,6 @@ def create_app(
     *,
     clock: Callable[[], float] = time.time,
     theme: str = "textual-dark",
+    publisher: MqttPublisher | None = None,
 ) -> MeterApp:
-    return MeterApp(session, events, clock=clock, theme=theme)
+    return MeterApp(session, events, clock=clock, theme=theme, publisher=publisher)

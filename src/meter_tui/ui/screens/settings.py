@@ -91,6 +91,8 @@ class SettingsScreen(MeterScreen):
             f"History: {session.db_path or 'not kept'}"
             + (f"  ·  {session.store_error}" if session.store_error else ""),
         ]
+        if app.publisher is not None:
+            lines.append(f"MQTT: {app.publisher.settings.shown}  ·  {app.publisher.status}")
         self.query_one("#source-info", Static).update("\n".join(lines))
 
     def on_input_changed(self, _: Input.Changed) -> None:
