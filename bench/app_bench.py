@@ -1,5 +1,6 @@
 """App speed: from start to the first painted frame, and CPU per telegram while a screen (live unless told)
-shows a meter that sends one telegram a second. Runs the real app in a real tmux pane (80x24), the demo meter as the source.
+shows a meter that sends one telegram a second. Runs the real app in a real tmux pane (80x24), the demo meter as the
+source.
 
 Run: `make bench-app` (needs tmux). Targets here: under 1.0 s to the first frame, under 2% of one core.
 """
