@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from meter_tui.cli import build_parser, db_path
 from meter_tui.config import ConfigError, load_config, run_dir
 from meter_tui.sources import SourceChoice
 from meter_tui.sources.demo import DemoSource
@@ -105,12 +106,34 @@ def test_config_file_environment_and_command_line(tmp_path: Path):
     assert loaded.path == config
     assert load_config({**env, "METER_TUI_PORT": "/dev/ttyAMA0"}).meter.port == "/dev/ttyAMA0"
     assert run_dir({"METER_TUI_RUN_DIR": "/x/run"}) == Path("/x/run")
+    config.write_text('[mqtt]\nurl = "mqtt://ha@10.0.0.2"\npassword = "pw"\ntopic = "home/p1"\n')
+    mqtt = load_config(env).mqtt
+    assert (mqtt.url, mqtt.password, mqtt.topic, mqtt.discovery_prefix) == (
+        "mqtt://ha@10.0.0.2",
+        "pw",
+        "home/p1",
+        "homeassistant",
+    )
+    assert "pw" not in repr(mqtt)
+
+
+def test_the_demo_keeps_a_history_of_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("METER_TUI_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("METER_TUI_CONFIG", str(tmp_path / "none.toml"))
+    parser = build_parser()
+    config = load_config()
+    assert db_path(parser.parse_args(["--demo"]), config) == tmp_path / "demo.sqlite"
+    assert db_path(parser.parse_args(["serve", "--demo"]), config) == tmp_path / "demo.sqlite"
+    assert db_path(parser.parse_args([]), config) == tmp_path / "meter.sqlite"
+    assert db_path(parser.parse_args(["record", "--demo", "--db", "x.sqlite"]), config) == Path("x.sqlite")
+    assert db_path(parser.parse_args(["report"]), config) == tmp_path / "meter.sqlite"
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
         ("[meter\nport = 1", "not valid TOML"),
+        ("[mqtt]\nport = 1883\n", "[mqtt] port: unknown setting"),
         ("[meter]\nport = 5\n", "[meter] port: expected str, got 5"),
         ("[meter]\nspeed = 5\n", "[meter] speed: unknown setting"),
         ("[metre]\n", "[metre]: unknown section"),

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from textual.widgets import Button, Input, Static
 
+from meter_tui.energy.costs import Cost, Usage
+from meter_tui.session import Column
 from meter_tui.sources.feed import FeedState, StatusEvent
-from meter_tui.ui.screens.history import HistoryScreen
+from meter_tui.ui.screens.history import HistoryScreen, table_rows
 from meter_tui.ui.screens.live import LiveScreen
 from meter_tui.ui.screens.peak import PeakScreen
 from meter_tui.ui.screens.settings import SettingsScreen
@@ -128,3 +130,10 @@ async def test_while_the_meter_reconnects_the_status_line_says_so_and_data_is_ma
         await pilot.press("p")
         await settle(pilot, telegrams=10)
         assert app.screen.query_one("#source").has_class("alarm")
+
+
+def test_the_usage_table_never_shows_minus_zero():
+    idle = Column("Today", Usage(), Cost(export_day=-0.0001, export_night=-0.0))
+    rows = dict(table_rows([idle], kwh_per_m3=10.0))
+    assert rows["-€ Day"] == rows["-€ Night"] == ["0.00"]
+    assert dict(table_rows([Column("Today", Usage(), Cost(export_day=-0.25))], None))["-€ Day"] == ["-0.25"]

@@ -139,7 +139,13 @@ def _store_options(parser: argparse.ArgumentParser, *, rates: bool = True) -> No
 
 
 def db_path(args: argparse.Namespace, config: Config) -> Path:
-    return args.db or config.store.db or default_db_path()
+    """The demo meter keeps a history of its own: trying the demo on a Pi that records the real meter must never
+    mix simulated days into the real ones."""
+    if args.db:
+        return Path(args.db)
+    if getattr(args, "demo", False):
+        return data_dir() / "demo.sqlite"
+    return config.store.db or default_db_path()
 
 
 def rates_path(args: argparse.Namespace) -> Path:

@@ -24,10 +24,10 @@ def table_rows(columns: list[Column], kwh_per_m3: float | None) -> list[tuple[st
     """The original program's rows, for the given columns."""
 
     def kwh(pick: object) -> list[str]:
-        return [f"{pick(c.usage):.2f}" for c in columns]  # type: ignore[operator]
+        return [_amount(pick(c.usage)) for c in columns]  # type: ignore[operator]
 
     def eur(pick: object) -> list[str]:
-        return [f"{pick(c.cost):.2f}" for c in columns]  # type: ignore[operator]
+        return [_amount(pick(c.cost)) for c in columns]  # type: ignore[operator]
 
     rows = [
         ("+Day kWh", kwh(lambda u: u.import_day_kwh)),
@@ -54,6 +54,12 @@ def table_rows(columns: list[Column], kwh_per_m3: float | None) -> list[tuple[st
         ("Σ € Utilities", eur(lambda c: c.total)),
     ]
     return rows
+
+
+def _amount(value: float) -> str:
+    """Two decimals, and never "-0.00": an injection price times nothing is zero, not a credit."""
+    text = f"{value:.2f}"
+    return "0.00" if text == "-0.00" else text
 
 
 def commodity_value(commodity: str, usage: Usage, cost: Cost) -> float:
