@@ -18,6 +18,9 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, WebSocket, sync_playwright
 
+from meter_tui.cli import build_parser, served_app_arguments
+from meter_tui.config import ConfigError
+
 CHROMIUM = os.environ.get("METER_TUI_CHROMIUM", "/usr/bin/chromium")
 # No request leaves this machine: names other than loopback do not resolve, and Chromium's own background
 # traffic (updates, sync, metrics) is off.
@@ -117,3 +120,16 @@ def wait_for(page: Page, condition: Callable[[], object], seconds: float = 30) -
     while not condition():
         assert time.monotonic() < deadline, "the app did not show it in time"
         page.wait_for_timeout(100)
+
+
+def test_serve_hands_each_tab_the_apps_own_options(tmp_path: Path):
+    parser = build_parser()
+    args = parser.parse_args(["serve", "--port", "8080", "--meter-port", "/dev/ttyUSB1", "--db", str(tmp_path / "m")])
+    assert args.http_port == 8080
+    assert served_app_arguments(args) == ["--port", "/dev/ttyUSB1", "--db", str(tmp_path / "m")]
+    demo = parser.parse_args(["serve", "--demo", "--seed", "3", "--speed", "10"])
+    assert served_app_arguments(demo) == ["--demo", "--seed", "3", "--speed", "10"]
+    with pytest.raises(SystemExit):  # one source only, as for the app
+        parser.parse_args(["serve", "--demo", "--meter-port", "/dev/ttyUSB0"])
+    with pytest.raises(ConfigError, match="--speed must be positive"):
+        served_app_arguments(parser.parse_args(["serve", "--demo", "--speed", "0"]))

@@ -64,11 +64,14 @@ def _parse_command(args: argparse.Namespace) -> int:
     return status
 
 
-def _source_options(parser: argparse.ArgumentParser) -> None:
-    """Where the telegrams come from: the same options for the app, `record` and `serve`."""
+def _source_options(parser: argparse.ArgumentParser, *, port_flag: str = "--port") -> None:
+    """Where the telegrams come from: the same options for the app, `record` and `serve` (whose `--port` is the
+    HTTP port, so the meter's is `--meter-port` there)."""
     group = parser.add_argument_group("meter source (default: the serial port of the config file, /dev/ttyUSB0)")
     choice = group.add_mutually_exclusive_group()
-    choice.add_argument("--port", help="serial device or pyserial URL: /dev/ttyUSB0, socket://host:port, rfc2217://")
+    choice.add_argument(
+        port_flag, dest="port", help="serial device or pyserial URL: /dev/ttyUSB0, socket://host:port, rfc2217://"
+    )
     choice.add_argument("--demo", action="store_true", help="the built-in simulated meter, no hardware needed")
     choice.add_argument("--replay", type=Path, metavar="FILE", help="play a capture file")
     group.add_argument("--seed", type=int, default=1, help="demo meter seed (default 1)")
@@ -176,12 +179,12 @@ def _app_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve_command(args: argparse.Namespace) -> int:
-    from meter_tui.ui.serve import serve  # noqa: PLC0415
-
+def served_app_arguments(args: argparse.Namespace) -> list[str]:
+    """The command line of the app that `serve` starts for each browser tab: its source and store options."""
+    _choice(args)  # a bad --speed is refused here, not in every tab
     forwarded: list[str] = []
-    if args.meter_port:
-        forwarded += ["--port", args.meter_port]
+    if args.port:
+        forwarded += ["--port", args.port]
     if args.demo:
         forwarded += ["--demo", "--seed", str(args.seed)]
     if args.replay:
@@ -193,13 +196,20 @@ def _serve_command(args: argparse.Namespace) -> int:
         forwarded += ["--db", str(args.db.resolve())]
     if args.rates:
         forwarded += ["--rates", str(args.rates.resolve())]
+    return forwarded
+
+
+def _serve_command(args: argparse.Namespace) -> int:
+    from meter_tui.ui.serve import serve  # noqa: PLC0415
+
+    forwarded = served_app_arguments(args)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(
             f"meter-tui serve: listening on {args.host}: "
             "anyone who can reach it sees the meter and can change settings",
             file=sys.stderr,
         )
-    serve(forwarded, host=args.host, port=args.port, public_url=args.public_url, folder=data_dir() / "serve")
+    serve(forwarded, host=args.host, port=args.http_port, public_url=args.public_url, folder=data_dir() / "serve")
     return 0
 
 
@@ -272,15 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
         "following the one owner of the meter.",
     )
     server.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine)")
-    server.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    server.add_argument("--port", dest="http_port", type=int, default=8000, help="HTTP port (default 8000)")
     server.add_argument("--public-url", help="the URL the browser uses, behind an ssh tunnel or a proxy")
-    server.add_argument("--meter-port", help="serial device or pyserial URL of the meter (the app's --port)")
-    server.add_argument("--demo", action="store_true", help="the built-in simulated meter")
-    server.add_argument("--replay", type=Path, metavar="FILE", help="play a capture file")
-    server.add_argument("--seed", type=int, default=1)
-    server.add_argument("--speed", type=float, default=None)
-    server.add_argument("--fast", action="store_true")
-    server.add_argument("--loop", action="store_true")
+    _source_options(server, port_flag="--meter-port")
     _store_options(server)
     server.set_defaults(handler=_serve_command)
 
