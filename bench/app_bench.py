@@ -33,6 +33,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=60, help="how long to measure CPU (default 60)")
     parser.add_argument("--screen", choices=sorted(SCREEN_KEYS), default="live", help="the screen shown (default live)")
+    parser.add_argument("--app-args", default="", help='more app arguments, e.g. "--mqtt mqtt://127.0.0.1:1883"')
     args = parser.parse_args()
     if shutil.which("tmux") is None:
         print("tmux is needed: apt-get install tmux", file=sys.stderr)
@@ -40,7 +41,7 @@ def main() -> int:
     folder = Path(tempfile.mkdtemp())
     socket = f"meter-bench-{os.getpid()}"
     env_prefix = f"METER_TUI_DATA_DIR={folder} METER_TUI_RUN_DIR={folder}/run"
-    command = f"{env_prefix} {sys.executable} -m meter_tui --demo --rates {folder}/rates.json"
+    command = f"{env_prefix} {sys.executable} -m meter_tui --demo --rates {folder}/rates.json {args.app_args}"
     started = time.perf_counter()
     tmux("new-session", "-d", "-x", "80", "-y", "24", command, socket=socket)
     first_frame = None
