@@ -137,12 +137,13 @@ class MeterApp(App[None]):
 
     async def on_telegram_received(self, message: TelegramReceived) -> None:
         await self.in_store(self.session.add, message.telegram)
-        if self.publisher is not None and (values := await self.in_store(self.session.live_values)) is not None:
-            self.publisher.offer(values)
         self.received = message.received
         self.good += 1
         self.telegram = message.telegram
         self.refresh_source_line()
+        # After the screens have their telegram: today's cost for MQTT is a query now and then.
+        if self.publisher is not None and (values := await self.in_store(self.session.live_values)) is not None:
+            self.publisher.offer(values)
 
     def on_telegram_rejected(self, message: TelegramRejected) -> None:
         self.rejected += 1
