@@ -41,7 +41,11 @@ def main() -> int:
     folder = Path(tempfile.mkdtemp())
     socket = f"meter-bench-{os.getpid()}"
     env_prefix = f"METER_TUI_DATA_DIR={folder} METER_TUI_RUN_DIR={folder}/run"
-    command = f"{env_prefix} {sys.executable} -m meter_tui --demo --rates {folder}/rates.json {args.app_args}"
+    # --db: a plain start, without the first demo run's simulated history (a second or so, once).
+    command = (
+        f"{env_prefix} {sys.executable} -m meter_tui --demo --db {folder}/bench.sqlite --rates {folder}/rates.json "
+        f"{args.app_args}"
+    )
     started = time.perf_counter()
     tmux("new-session", "-d", "-x", "80", "-y", "24", command, socket=socket)
     first_frame = None

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import date, datetime, time
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,7 @@ from meter_tui.config import APP_NAME, Config, ConfigError, data_dir, load_confi
 from meter_tui.energy.rates import RatesError
 from meter_tui.p1.export import telegram_to_json
 from meter_tui.p1.reader import ReadResult, TelegramReader
-from meter_tui.sources import SourceChoice
+from meter_tui.sources import DemoSource, SourceChoice
 from meter_tui.sources.hub import SharedMeter
 from meter_tui.store.database import StoreError, default_db_path
 
@@ -102,9 +103,20 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def shared_meter(args: argparse.Namespace, config: Config) -> SharedMeter:
+    """The meter every command reads. A first demo run without --db gets a few simulated days of history first
+    (about a second, once), and the live demo goes on from the meter that made them."""
     choice = _choice(args)
+    factory = choice.factory(config.meter)
+    if choice.demo and not args.db:
+        from meter_tui.demo_history import DEMO_DAYS, prepare_demo_history  # noqa: PLC0415
+
+        db = db_path(args, config)
+        if not db.exists():
+            print(f"meter-tui: a first demo run: simulating {DEMO_DAYS} days of history into {db}", file=sys.stderr)
+        if (meter := prepare_demo_history(db, choice.seed)) is not None:
+            factory = partial(DemoSource, choice.seed, speed=choice.demo_speed, meter=meter)
     return SharedMeter(
-        choice.factory(config.meter),
+        factory,
         key=choice.key(config.meter),
         run_dir=run_dir(),
         silence_timeout=config.meter.silence_timeout,

@@ -16,18 +16,28 @@ class DemoSource(ByteSource):
     `speed` > 1 plays simulated seconds faster than real ones (for trying the app out and for tests).
     """
 
-    def __init__(self, seed: int = 1, *, speed: float = 1.0, start: datetime | None = None) -> None:
+    def __init__(
+        self, seed: int = 1, *, speed: float = 1.0, start: datetime | None = None, meter: SimulatedMeter | None = None
+    ) -> None:
         self.seed = seed
         self.speed = speed
         self.start = start
         self.description = f"demo meter (seed {seed})" + (f" x{speed:g}" if speed != 1 else "")
-        self._meter: SimulatedMeter | None = None
+        self._meter = meter
+        self._catch_up = meter is not None and speed == 1
         self._due = 0.0
 
     async def open(self) -> None:
         if self._meter is None:
             start = self.start or datetime.fromtimestamp(int(time.time()), UTC).astimezone(BRUSSELS)
             self._meter = SimulatedMeter(self.seed, start)
+        elif self._catch_up:
+            # A meter handed over with the demo's history behind it was stopped a moment ago at "now": it counts on
+            # to the present second first, once.
+            self._catch_up = False
+            wall = int(time.time())
+            while self._meter.now.timestamp() < wall:
+                self._meter.step(send=False)
         self._due = time.monotonic()
 
     async def read(self) -> bytes:
