@@ -117,13 +117,14 @@ def test_config_file_environment_and_command_line(tmp_path: Path):
     assert "pw" not in repr(mqtt)
 
 
-def test_the_demo_keeps_a_history_of_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_the_demo_and_replays_keep_histories_of_their_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("METER_TUI_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("METER_TUI_CONFIG", str(tmp_path / "none.toml"))
     parser = build_parser()
     config = load_config()
     assert db_path(parser.parse_args(["--demo"]), config) == tmp_path / "demo.sqlite"
     assert db_path(parser.parse_args(["serve", "--demo"]), config) == tmp_path / "demo.sqlite"
+    assert db_path(parser.parse_args(["--replay", "x.p1"]), config) == tmp_path / "replay.sqlite"
     assert db_path(parser.parse_args([]), config) == tmp_path / "meter.sqlite"
     assert db_path(parser.parse_args(["record", "--demo", "--db", "x.sqlite"]), config) == Path("x.sqlite")
     assert db_path(parser.parse_args(["report"]), config) == tmp_path / "meter.sqlite"

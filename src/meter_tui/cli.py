@@ -154,12 +154,15 @@ def _store_options(parser: argparse.ArgumentParser, *, rates: bool = True) -> No
 
 
 def db_path(args: argparse.Namespace, config: Config) -> Path:
-    """The demo meter keeps a history of its own: trying the demo on a Pi that records the real meter must never
-    mix simulated days into the real ones."""
+    """The demo meter and replays keep histories of their own: trying the demo, or replaying someone else's
+    capture, on a Pi that records the real meter must never mix their days into the real ones (`import` is the
+    way to add a capture to the history)."""
     if args.db:
         return Path(args.db)
     if getattr(args, "demo", False):
         return data_dir() / "demo.sqlite"
+    if getattr(args, "replay", None):
+        return data_dir() / "replay.sqlite"
     return config.store.db or default_db_path()
 
 
