@@ -342,3 +342,20 @@ async def test_the_app_publishes_what_it_shows_and_hides_the_password(broker: Br
             assert "s3cret" not in info
     finally:
         listening.cancel()
+
+
+def test_todays_cost_is_queried_again_every_ten_seconds_of_meter_time(app_fixture, tmp_path: Path):
+    db = tmp_path / "m.sqlite"
+    shutil.copy(app_fixture.db, db)
+    session = Session(db, tmp_path / "rates.json")
+    session.become_owner()
+    seen = []
+    for raw in app_fixture.live[:35]:
+        session.add(parse_telegram(raw))
+        values = session.live_values()
+        assert values is not None and values.cost_per_hour_eur == session.cost_per_hour()
+        seen.append(values.cost_today_eur)
+    changes = [i for i, (a, b) in enumerate(itertools.pairwise(seen), start=1) if a != b]
+    assert changes and all(b - a >= 10 for a, b in itertools.pairwise([0, *changes])), changes
+    assert seen[-1] == pytest.approx(session.today_column(session.now.date()).cost.total, abs=0.01)
+    session.close()

@@ -208,11 +208,12 @@ class Session:
         telegram, now = self.latest, self.now
         if telegram is None:
             return None
-        if now is not None and (self._today is None or not timedelta(0) <= now - self._today[0] < TODAY_EVERY
-                                or now.date() != self._today[0].date()):  # fmt: skip
-            self._today = (now, self.today_column(now.date()).cost.total)
-        today = self._today[1] if self._today is not None and now is not None else None
-        return LiveValues(telegram, self.cost_per_hour(), today)
+        if now is None:
+            return LiveValues(telegram, self.cost_per_hour())
+        last = self._today
+        if last is None or now.date() != last[0].date() or not timedelta(0) <= now - last[0] < TODAY_EVERY:
+            last = self._today = (now, self.today_column(now.date()).cost.total)
+        return LiveValues(telegram, self.cost_per_hour(), last[1])
 
     def day_series(self, first: date, last: date) -> list[tuple[date, Usage, Cost]]:
         by_day = self._usage_by_day(first, last)
