@@ -359,3 +359,9 @@ def test_todays_cost_is_queried_again_every_ten_seconds_of_meter_time(app_fixtur
     assert changes and all(b - a >= 10 for a, b in itertools.pairwise([0, *changes])), changes
     assert seen[-1] == pytest.approx(session.today_column(session.now.date()).cost.total, abs=0.01)
     session.close()
+
+
+def test_without_the_mqtt_extra_the_error_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setitem(sys.modules, "aiomqtt", None)  # as if `pip install meter-tui` without [mqtt]
+    with pytest.raises(ConfigError, match=r"pip install 'meter-tui\[mqtt\]'"):
+        MqttPublisher(parse_mqtt_url("mqtt://h", env={}))
