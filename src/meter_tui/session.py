@@ -24,7 +24,7 @@ from meter_tui.store.localtime import day_key, local_midnight_utc
 from meter_tui.store.queries import QuarterRow, days, month_peaks, quarters
 
 SPARK_SECONDS = 600
-TODAY_EVERY = timedelta(seconds=10)  # of meter time, between two queries of today's cost for live_values
+TODAY_EVERY = timedelta(seconds=10)  # of meter time, between two queries of today's usage and cost
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +69,7 @@ class Session:
     owner: bool = False
     ingestor: Ingestor | None = None
     powers: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=SPARK_SECONDS))
-    _today: tuple[datetime, float] | None = None
+    _today: tuple[datetime, RateBook, Column] | None = None
     _local: threading.local = field(default_factory=threading.local)
 
     def __post_init__(self) -> None:
@@ -203,17 +203,29 @@ class Session:
         capacity = capacity_summary(peaks, day, rates.capacity_kw_year).monthly_cost
         return Column("Today", *_one_day(by_day, day, lambda d, u: day_cost(d, u, rates, capacity)))
 
+    def today_so_far(self) -> Column | None:
+        """Today's usage and cost as of the latest telegram, for the live screen and MQTT alike: queried again
+        every TODAY_EVERY of meter time, at midnight and when the prices change, else the last answer."""
+        now = self.now
+        if now is None:
+            return None
+        last = self._today
+        if (
+            last is None
+            or last[1] is not self.book
+            or now.date() != last[0].date()
+            or not timedelta(0) <= now - last[0] < TODAY_EVERY
+        ):
+            last = self._today = (now, self.book, self.today_column(now.date()))
+        return last[2]
+
     def live_values(self) -> LiveValues | None:
-        """The latest telegram and its costs; today's total is queried again every TODAY_EVERY of meter time."""
-        telegram, now = self.latest, self.now
+        """The latest telegram and its costs."""
+        telegram = self.latest
         if telegram is None:
             return None
-        if now is None:
-            return LiveValues(telegram, self.cost_per_hour())
-        last = self._today
-        if last is None or now.date() != last[0].date() or not timedelta(0) <= now - last[0] < TODAY_EVERY:
-            last = self._today = (now, self.today_column(now.date()).cost.total)
-        return LiveValues(telegram, self.cost_per_hour(), last[1])
+        today = self.today_so_far()
+        return LiveValues(telegram, self.cost_per_hour(), today.cost.total if today is not None else None)
 
     def day_series(self, first: date, last: date) -> list[tuple[date, Usage, Cost]]:
         by_day = self._usage_by_day(first, last)

@@ -13,7 +13,6 @@ from meter_tui.ui.screens.base import MeterScreen
 from meter_tui.ui.widgets.readout import Readout
 
 DEAD_PHASE_V = 50.0
-TODAY_EVERY = 10  # telegrams between two refreshes of today's totals (a query, done in a thread)
 
 
 def phase_warnings(telegram: Telegram) -> list[str]:
@@ -58,7 +57,6 @@ class LiveScreen(MeterScreen):
     def on_mount(self) -> None:
         table = self.query_one("#phases", DataTable)
         table.add_columns("Phase", "Import kW", "Export kW", "Voltage V", "Current A")
-        self._count = 0
         self._night: bool | None = None
         super().on_mount()
 
@@ -87,9 +85,7 @@ class LiveScreen(MeterScreen):
         self._utilities(telegram)
         powers = self.meter.session.powers
         self.query_one("#spark", Sparkline).data = [i - e for i, e in powers] or [0.0]
-        if self._count % TODAY_EVERY == 0:
-            self.refresh_today()
-        self._count += 1
+        self.refresh_today()
 
     def _phases(self, telegram: Telegram) -> None:
         """Cells are updated in place: clearing and refilling the table every second costs several times more."""
@@ -124,11 +120,9 @@ class LiveScreen(MeterScreen):
 
     @work(exclusive=True, group="today")
     async def refresh_today(self) -> None:
-        session = self.meter.session
-        now = session.now
-        if now is None:
+        column = await self.meter.in_store(self.meter.session.today_so_far)
+        if column is None:
             return
-        column = await self.meter.in_store(session.today_column, now.date())
         usage, cost = column.usage, column.cost
         text = f"Today +{usage.import_kwh:.2f} / -{usage.export_kwh:.2f} kWh  {cost.total:.2f} EUR"
         if usage.gas_m3 or usage.water_m3:
