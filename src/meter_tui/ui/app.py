@@ -170,10 +170,8 @@ class MeterApp(App[None]):
             alarm = alarm or stale
             # Seconds are counted only once a telegram is late: at one a second the line then changes with the
             # telegrams alone, and the timer's tick in between repaints nothing.
-            late = age >= LATE_SECONDS
-            parts.append(f"last telegram {age:.0f} s ago" if late else "last telegram now")
-            if stale:
-                parts[-1] += " - STALE"
+            said = f"last telegram {age:.0f} s ago" if age >= LATE_SECONDS else "last telegram now"
+            parts.append(said + (" - STALE" if stale else ""))
         parts.append(f"{self.good} good, {self.rejected} rejected")
         if self.session.store_error:
             parts.append(f"history: {self.session.store_error}")
