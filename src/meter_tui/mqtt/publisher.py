@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from meter_tui.config import ConfigError
-from meter_tui.mqtt.payload import discovery, state
+from meter_tui.mqtt.payload import discovery, meter_id, state
 from meter_tui.mqtt.settings import MqttSettings
 from meter_tui.session import LiveValues
 
@@ -52,7 +52,8 @@ class MqttPublisher:
         self.status = "connecting"
         self._latest: LiveValues | None = None
         self._fresh = asyncio.Event()
-        self._discovered: dict[str, dict[str, Any]] = {}
+        # What the discovery configs now on the broker describe: the meter and the keys of its state.
+        self._announced: tuple[str, frozenset[str]] | None = None
         self.connected = False
 
     def offer(self, values: LiveValues) -> None:
@@ -96,7 +97,7 @@ class MqttPublisher:
             await client.publish(settings.availability_topic, ONLINE, qos=1, retain=True)
             # Home Assistant says `online` on its status topic when it starts: it then wants the configs again.
             await client.subscribe(f"{settings.discovery_prefix}/status")
-            self._discovered = {}
+            self._announced = None
             if self._latest is not None:
                 self._fresh.set()
             # Either task ending on a lost connection ends the other: a broker that goes away is noticed at once,
@@ -115,7 +116,7 @@ class MqttPublisher:
     async def _listen(self, client: Any) -> None:
         async for message in client.messages:
             if message.payload == ONLINE.encode() and self._latest is not None:
-                self._discovered = {}
+                self._announced = None
                 self._fresh.set()
 
     async def _publish_loop(self, client: Any) -> None:
@@ -128,12 +129,15 @@ class MqttPublisher:
             self._fresh.clear()
             values = self._latest
             assert values is not None
-            configs = discovery(self.settings, values)
-            for topic, config in configs.items():
-                if self._discovered.get(topic) != config:
+            payload = state(values)
+            # The configs are built and sent only when they would say something new: once per connection, and
+            # when the meter starts or stops sending a value (a gas meter added, costs known).
+            announced = (meter_id(values.telegram), frozenset(payload))
+            if announced != self._announced:
+                for topic, config in discovery(self.settings, values).items():
                     await client.publish(topic, json.dumps(config), qos=1, retain=True)
-            self._discovered = configs
-            await client.publish(self.settings.state_topic, json.dumps(state(values)), qos=1, retain=True)
+                self._announced = announced
+            await client.publish(self.settings.state_topic, json.dumps(payload), qos=1, retain=True)
             last = time.monotonic()
             self.published += 1
             self.status = f"connected, {self.published} published"
