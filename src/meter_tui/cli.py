@@ -108,12 +108,12 @@ def shared_meter(args: argparse.Namespace, config: Config) -> SharedMeter:
     choice = _choice(args)
     factory = choice.factory(config.meter)
     if choice.demo and not args.db:
-        from meter_tui.demo_history import DEMO_DAYS, prepare_demo_history  # noqa: PLC0415
+        from meter_tui.demo_history import prepare_demo_history  # noqa: PLC0415
 
-        db = db_path(args, config)
-        if not db.exists():
-            print(f"meter-tui: a first demo run: simulating {DEMO_DAYS} days of history into {db}", file=sys.stderr)
-        if (meter := prepare_demo_history(db, choice.seed)) is not None:
+        def say(text: str) -> None:
+            print(f"meter-tui: {text}", file=sys.stderr)
+
+        if (meter := prepare_demo_history(db_path(args, config), choice.seed, say=say)) is not None:
             factory = partial(DemoSource, choice.seed, speed=choice.demo_speed, meter=meter)
     return SharedMeter(
         factory,

@@ -9,6 +9,7 @@ live demo, so the registers go on from where the history ends instead of jumping
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -22,7 +23,12 @@ EVERY_SECONDS = 60
 
 
 def prepare_demo_history(
-    db: Path, seed: int, *, days: int = DEMO_DAYS, now: datetime | None = None
+    db: Path,
+    seed: int,
+    *,
+    days: int = DEMO_DAYS,
+    now: datetime | None = None,
+    say: Callable[[str], None] = lambda _: None,
 ) -> SimulatedMeter | None:
     """Fill a new demo database with the `days` whole days before today and today so far; return the meter, at
     `now`, for the live demo to go on with. None when `db` exists: its history stays as it is.
@@ -32,6 +38,7 @@ def prepare_demo_history(
     """
     if db.exists():
         return None
+    say(f"a first demo run: simulating {days} days of history into {db}")
     now = now or datetime.now(BRUSSELS)
     start = (now - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
     meter = SimulatedMeter(seed, start)
