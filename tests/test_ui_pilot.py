@@ -6,7 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from textual.widgets import Button, Input, Static
+from rich.text import Text
+from textual.app import App
+from textual.coordinate import Coordinate
+from textual.widgets import Button, DataTable, Input, Static
 
 from meter_tui.energy.costs import Cost, Usage
 from meter_tui.session import Column
@@ -16,6 +19,7 @@ from meter_tui.ui.screens.live import LiveScreen
 from meter_tui.ui.screens.peak import PeakScreen
 from meter_tui.ui.screens.settings import SettingsScreen
 from meter_tui.ui.screens.telegram import TelegramScreen
+from meter_tui.ui.widgets.tables import show_rows
 from tests.meter_app import LIVE_START, SOURCE, build_fixture, live_events, make_app, settle
 
 
@@ -137,3 +141,23 @@ def test_the_usage_table_never_shows_minus_zero():
     rows = dict(table_rows([idle], kwh_per_m3=10.0))
     assert rows["-€ Day"] == rows["-€ Night"] == ["0.00"]
     assert dict(table_rows([Column("Today", Usage(), Cost(export_day=-0.25))], None))["-€ Day"] == ["-0.25"]
+
+
+async def test_tables_rewrite_changed_cells_and_rebuild_when_the_rows_change():
+    class OneTable(App[None]):
+        def compose(self):
+            yield DataTable(cursor_type="row")
+
+    async with OneTable().run_test() as pilot:
+        table = pilot.app.query_one(DataTable)
+        table.add_columns("OBIS", "Value")
+        show_rows(table, [("0-0:96.3.10", Text("1")), ("1-0:32.7.0", Text("230.1"))])
+        table.move_cursor(row=1)
+        # Only the style changes: rich's Text calls the two equal, the table must still show the new one.
+        show_rows(table, [("0-0:96.3.10", Text("1", style="bold red")), ("1-0:32.7.0", Text("230.1"))])
+        cell = table.get_cell_at(Coordinate(0, 1))
+        assert (cell.plain, str(cell.style)) == ("1", "bold red")
+        assert table.row_count == 2 and table.cursor_row == 1
+        show_rows(table, [("0-0:96.3.10", Text("0")), ("1-0:32.7.0", Text("229")), ("1-0:52.7.0", Text("231"))])
+        assert [table.get_cell_at(Coordinate(i, 0)) for i in range(3)] == ["0-0:96.3.10", "1-0:32.7.0", "1-0:52.7.0"]
+        assert table.get_cell_at(Coordinate(1, 1)).plain == "229" and table.cursor_row == 1

@@ -5,12 +5,12 @@ from __future__ import annotations
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Digits, Label, Sparkline, Static
 
 from meter_tui.p1.telegram import Tariff, Telegram
 from meter_tui.ui.screens.base import MeterScreen
 from meter_tui.ui.widgets.readout import Readout
+from meter_tui.ui.widgets.tables import show_rows
 
 DEAD_PHASE_V = 50.0
 
@@ -88,26 +88,18 @@ class LiveScreen(MeterScreen):
         self.refresh_today()
 
     def _phases(self, telegram: Telegram) -> None:
-        """Cells are updated in place: clearing and refilling the table every second costs several times more."""
-        table = self.query_one("#phases", DataTable)
-        rows = [
-            (
-                f"L{phase.phase}",
-                *(f"{v:.3f}" if v is not None else "-" for v in (phase.import_kw, phase.export_kw)),
-                f"{phase.voltage_v:.1f}" if phase.voltage_v is not None else "-",
-                f"{phase.current_a:.2f}" if phase.current_a is not None else "-",
-            )
-            for phase in telegram.phases
-        ]
-        if table.row_count != len(rows):
-            table.clear()
-            for row in rows:
-                table.add_row(*row)
-            return
-        for index, row in enumerate(rows):
-            for column, value in enumerate(row):
-                if table.get_cell_at(Coordinate(index, column)) != value:
-                    table.update_cell_at(Coordinate(index, column), value)
+        show_rows(
+            self.query_one("#phases", DataTable),
+            [
+                (
+                    f"L{phase.phase}",
+                    *(f"{v:.3f}" if v is not None else "-" for v in (phase.import_kw, phase.export_kw)),
+                    f"{phase.voltage_v:.1f}" if phase.voltage_v is not None else "-",
+                    f"{phase.current_a:.2f}" if phase.current_a is not None else "-",
+                )
+                for phase in telegram.phases
+            ],
+        )
 
     def _utilities(self, telegram: Telegram) -> None:
         for kind, device in (("gas", telegram.gas), ("water", telegram.water)):

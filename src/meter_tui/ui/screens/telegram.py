@@ -6,7 +6,6 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Static
 
 from meter_tui.p1.obis import describe
@@ -14,6 +13,7 @@ from meter_tui.p1.telegram import Telegram, values_of
 from meter_tui.p1.values import decode_octets
 from meter_tui.ui.screens.base import MeterScreen
 from meter_tui.ui.widgets.readout import Readout
+from meter_tui.ui.widgets.tables import show_rows
 
 
 def attention(code: str, values: tuple[str, ...]) -> bool:
@@ -45,7 +45,6 @@ class TelegramScreen(MeterScreen):
     def on_mount(self) -> None:
         self.query_one("#objects", DataTable).add_columns("OBIS", "Name", "Value", "Description")
         self.query_one("#raw").display = False
-        self._shown: list[tuple[str, str, str]] = []
         super().on_mount()
 
     def redraw(self) -> None:
@@ -65,28 +64,14 @@ class TelegramScreen(MeterScreen):
             self._table(telegram)
 
     def _table(self, telegram: Telegram) -> None:
-        """Only the values that changed are rewritten: a meter sends the same objects every second, and clearing and
-        refilling forty rows each time costs several times more than the cells that moved."""
-        table = self.query_one("#objects", DataTable)
         rows = []
         for code, sent in telegram.objects:
             values = values_of(sent)
+            info = describe(code)
             style = "bold red" if attention(code, values) else ""
-            rows.append((code, shown_value(code, values), style))
-        if [code for code, _, _ in rows] != [code for code, _, _ in self._shown]:
-            cursor = table.cursor_row
-            table.clear()
-            for code, value, style in rows:
-                info = describe(code)
-                # The value before the long description, so that it stays in view on an 80-column terminal.
-                table.add_row(code, info.name, Text(value, style=style), info.description)
-            if 0 <= cursor < table.row_count:
-                table.move_cursor(row=cursor)
-        else:
-            for index, (row, shown) in enumerate(zip(rows, self._shown, strict=True)):
-                if row != shown:
-                    table.update_cell_at(Coordinate(index, 2), Text(row[1], style=row[2]))
-        self._shown = rows
+            # The value before the long description, so that it stays in view on an 80-column terminal.
+            rows.append((code, info.name, Text(shown_value(code, values), style=style), info.description))
+        show_rows(self.query_one("#objects", DataTable), rows)
 
     def action_toggle_raw(self) -> None:
         raw = self.query_one("#raw")
