@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,6 +22,23 @@ def telegrams_dir() -> Path:
     if not TELEGRAMS.is_dir():
         pytest.fail(f"the shared telegrams are missing: expected them at {TELEGRAMS}")
     return TELEGRAMS
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(condition: Callable[[], object], what: str, deadline: float = 15.0) -> None:
+    """Poll a real process's visible state until `condition` holds; fail naming `what` after `deadline` s."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 def telegram_bytes(name: str) -> bytes:

@@ -19,6 +19,7 @@ from meter_tui.sources.simulator import BRUSSELS
 from meter_tui.store.database import open_database
 from meter_tui.store.ingest import Ingestor
 from meter_tui.store.queries import data_range, days
+from tests.conftest import wait_for
 
 
 def test_whole_days_then_today_each_as_the_simulator_used_them(tmp_path: Path):
@@ -70,10 +71,7 @@ def test_a_first_demo_run_says_what_it_does_and_a_second_one_does_not_redo_it(tm
         log = tmp_path / f"record-{first_run}.log"
         with log.open("w") as out:
             record = subprocess.Popen(command, env=env, stderr=out)
-            deadline = time.monotonic() + 60
-            while "connected" not in log.read_text():
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.1)
+            wait_for(lambda: "connected" in log.read_text(), "the demo meter", 60)  # noqa: B023 - called at once
             record.send_signal(signal.SIGTERM)
             assert record.wait(10) == 0
         said = "a first demo run: simulating 3 days of history" in log.read_text()

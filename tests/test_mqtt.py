@@ -27,7 +27,7 @@ from meter_tui.mqtt.settings import MqttSettingsError, parse_mqtt_url
 from meter_tui.p1 import parse_telegram
 from meter_tui.session import LiveValues, Session
 from meter_tui.sources.simulator import BRUSSELS, SimulatedMeter
-from tests.conftest import telegram_bytes
+from tests.conftest import free_port, telegram_bytes
 from tests.meter_app import build_fixture, make_app, settle
 
 USER, PASSWORD = "meter", "s3cret pw!"
@@ -138,9 +138,7 @@ class Broker:
     process: subprocess.Popen[bytes] | None = None
 
     def __post_init__(self) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port()
         passwords = self.folder / "passwords"
         subprocess.run([_program("mosquitto_passwd"), "-c", "-b", str(passwords), USER, PASSWORD], check=True)
         passwords.chmod(0o600)

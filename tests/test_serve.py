@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from playwright.sync_api import Page, WebSocket, sync_playwright
 
 from meter_tui.cli import build_parser, served_app_arguments
 from meter_tui.config import ConfigError
+from tests.conftest import free_port
 
 CHROMIUM = os.environ.get("METER_TUI_CHROMIUM", "/usr/bin/chromium")
 # No request leaves this machine: names other than loopback do not resolve, and Chromium's own background
@@ -28,12 +28,6 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
 ]  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

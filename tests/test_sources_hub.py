@@ -15,9 +15,8 @@ import pytest
 
 from meter_tui.p1.reader import TelegramReader
 from meter_tui.sources.hub import channel_paths
+from tests.conftest import wait_for
 from tests.test_sources_serial import Pty, telegrams
-
-DEADLINE = 15.0
 
 
 class Recorder:
@@ -47,15 +46,6 @@ class Recorder:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-
-
-def wait_for(condition, what: str, deadline: float = DEADLINE) -> None:
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 OWNER = "meter-tui record: owner of the meter"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,6 +45,11 @@ def tmux(env: dict[str, str], *args: str) -> str:
     return subprocess.run(["tmux", *args], env=env, capture_output=True, text=True, check=False).stdout
 
 
+def shown(env: dict[str, str]) -> str:
+    """What the session's pane shows now."""
+    return tmux(env, "capture-pane", "-p", "-t", "=meter:")
+
+
 def start(folder: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     # From another working folder, by absolute path, as cron runs it.
     script = str(folder / "startup_cron.sh")
@@ -54,11 +60,8 @@ def test_run_twice_gives_one_session_showing_the_live_screen(install):
     folder, env = install
     first = start(folder, env)
     assert first.returncode == 0, first.stderr
-    deadline = time.monotonic() + 30
-    screen = ""
-    while time.monotonic() < deadline and "good" not in screen:
-        time.sleep(0.2)
-        screen = tmux(env, "capture-pane", "-p", "-t", "=meter:")
+    wait_for(lambda: "good" in shown(env), "the live screen with a telegram", 30)
+    screen = shown(env)
     assert "Import kW" in screen and "Export kW" in screen, screen
     assert "connected" in screen and "L1" in screen, screen
     assert " · " in screen, "not drawn in UTF-8: " + screen  # with cron's empty locale too
@@ -92,10 +95,7 @@ def test_session_name_and_a_missing_venv(install):
 def test_when_the_app_stops_the_pane_says_why(install):
     folder, env = install
     assert start(folder, {**env, "METER_TUI_ARGS": "--no-such-option"}).returncode == 0
-    deadline = time.monotonic() + 20
-    screen = ""
-    while time.monotonic() < deadline and "meter-tui stopped" not in screen:
-        time.sleep(0.2)
-        screen = tmux(env, "capture-pane", "-p", "-t", "=meter:")
+    wait_for(lambda: "meter-tui stopped" in shown(env), "the pane to say the app stopped", 20)
+    screen = shown(env)
     assert "unrecognized arguments: --no-such-option" in screen, screen
     assert "meter-tui stopped (exit 2)" in screen, screen
