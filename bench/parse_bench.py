@@ -1,4 +1,4 @@
-"""Parse speed: meter-tui's P1 parser against dsmr_parser, on the real Belgian telegrams of ../shared/telegrams.
+"""Parse speed: meter-tui's P1 parser against dsmr_parser, on the real Belgian telegrams of tests/data/telegrams.
 
 Run: `make bench-parse` (or `.venv/bin/python bench/parse_bench.py`). Prints telegrams per second for each parser
 and the ratio. Only telegrams whose CRC is valid are used, since dsmr_parser with CRC checking on rejects the rest;
@@ -18,7 +18,7 @@ from meter_tui.p1 import TelegramError, parse_telegram
 from meter_tui.p1 import parser as parser_module
 from meter_tui.p1.crc import BACKEND, crc16_arc_pure
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "telegrams"
+TELEGRAMS = Path(__file__).resolve().parents[1] / "tests" / "data" / "telegrams"
 REFERENCE = "BE_dsmr_parser__FLUVIUS_V171_ALT__FLU5_253769484_A__gas_water_98x4_invalidts.txt"
 
 
@@ -64,7 +64,7 @@ def _accepted_by(parser: object, text: str) -> bool:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--telegrams", type=Path, default=SHARED, help="folder of telegram files")
+    parser.add_argument("--telegrams", type=Path, default=TELEGRAMS, help="folder of telegram files")
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()

@@ -17,9 +17,8 @@ from meter_tui.store.database import open_database
 from meter_tui.store.fluvius import read_export
 from meter_tui.store.importer import import_file
 from meter_tui.store.queries import days, month_peaks
-from tests.conftest import SHARED
+from tests.conftest import FLUVIUS
 
-FLUVIUS = SHARED / "fluvius"
 ELECTRICITY = sorted(FLUVIUS.glob("*_e*.csv"))
 GAS = sorted(FLUVIUS.glob("*gas*.csv"))
 

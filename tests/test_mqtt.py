@@ -27,7 +27,7 @@ from meter_tui.mqtt.settings import MqttSettingsError, parse_mqtt_url
 from meter_tui.p1 import parse_telegram
 from meter_tui.session import LiveValues, Session
 from meter_tui.sources.simulator import BRUSSELS, SimulatedMeter
-from tests.conftest import free_port, telegram_bytes
+from tests.conftest import free_port, require_program, telegram_bytes
 from tests.meter_app import build_fixture, make_app, settle
 
 USER, PASSWORD = "meter", "s3cret pw!"
@@ -124,9 +124,7 @@ def test_discovery_has_one_sensor_per_value_the_meter_sends_fit_for_the_energy_d
 
 # -- a real broker ---------------------------------------------------------------------------------------------------
 def _program(name: str) -> str:
-    found = shutil.which(name, path="/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/sbin:/usr/local/bin")
-    assert found, f"{name} not found: apt-get install mosquitto mosquitto-clients (.ci/run installs them)"
-    return found
+    return require_program(name, "mosquitto", "MQTT publishing is tested against a real broker")
 
 
 @dataclass

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from playwright.sync_api import Page, WebSocket, sync_playwright
 
 from meter_tui.cli import build_parser, served_app_arguments
 from meter_tui.config import ConfigError
-from tests.conftest import free_port
+from tests.conftest import free_port, require_program
 
 CHROMIUM = os.environ.get("METER_TUI_CHROMIUM", "/usr/bin/chromium")
 # No request leaves this machine: names other than loopback do not resolve, and Chromium's own background
@@ -70,7 +69,7 @@ def test_the_page_references_no_other_host(served: str):
 
 
 def test_the_live_screen_in_headless_chromium(served: str, tmp_path: Path):
-    assert shutil.which(CHROMIUM), f"{CHROMIUM} not found: apt-get install chromium (.ci/run installs it)"
+    require_program(CHROMIUM, "chromium", "the served app is tested in headless Chromium")
     received: list[str] = []
     requests: list[str] = []
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -27,7 +28,9 @@ class Recorder:
         self.log = tmp / f"{name}.log"
         self.capture = tmp / f"{name}.p1"
         env = {**os.environ, "METER_TUI_RUN_DIR": str(tmp / "run"), "METER_TUI_CONFIG": str(tmp / "none.toml")}
-        command = [sys.executable, "-m", "meter_tui", "record", "--port", str(port), "--capture", str(self.capture)]
+        self.db = tmp / "meter.sqlite"  # one history, as on a Pi: only the owner of the meter writes it
+        command = [sys.executable, "-m", "meter_tui", "record", "--port", str(port), "--capture", str(self.capture),
+                   "--db", str(self.db), "--rates", str(tmp / "rates.json")]  # fmt: skip
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
 
@@ -129,11 +132,14 @@ def test_sigterm_flushes_and_exits_cleanly(tmp_path: Path, pty: Pty):
         sent = [t.rstrip(b"\r\n") for t in telegrams(3)]
         for telegram in sent:
             pty.write(telegram + b"\r\n")
-        wait_for(lambda: "connected" in recorder.text(), "the telegrams")
+        # The capture is flushed per telegram: once it holds all three, all three went through the recorder.
+        wait_for(lambda: recorder.received() == sent, "the telegrams")
         recorder.process.send_signal(signal.SIGTERM)
         recorder.process.wait(10)
     finally:
         recorder.stop()
     assert recorder.process.returncode == 0
-    assert recorder.received() == sent
     assert "stopped: 3 telegrams, 0 rejected" in recorder.text()
+    # The history is committed every 5 minutes of meter time; SIGTERM commits what came since.
+    with sqlite3.connect(recorder.db) as db:
+        assert db.execute("SELECT count(*) FROM raw_telegram").fetchone() == (3,)

@@ -9,11 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import wait_for
+from tests.conftest import require_program, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
-assert shutil.which("tmux"), "these tests need tmux (apt-get install tmux; .ci/run installs it)"
+
+@pytest.fixture(autouse=True)
+def _tmux() -> None:
+    require_program("tmux", "tmux", "startup_cron.sh is tested in a real tmux")
 
 
 @pytest.fixture

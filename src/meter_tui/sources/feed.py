@@ -102,7 +102,10 @@ class MeterFeed:
         try:
             while True:
                 try:
-                    chunk = await asyncio.wait_for(self.source.read(), self.silence_timeout)
+                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for loses a cancel (SIGTERM) that lands as
+                    # the read completes, and the process then runs on; it also costs a task per read.
+                    async with asyncio.timeout(self.silence_timeout):
+                        chunk = await self.source.read()
                 except TimeoutError:
                     raise SourceError(f"no data for {self.silence_timeout:g} s") from None
                 if not chunk:
