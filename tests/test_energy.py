@@ -21,8 +21,8 @@ def test_the_shipped_rates_json_is_the_example_and_valid():
     assert document == EXAMPLE_RATES
     book = load_rates(REPO / "rates.json")
     rates = book.current
-    assert (rates.import_day, rates.import_night, rates.export_day, rates.export_night) == (0.4, 0.3, 0.1, 0.1)
-    assert (rates.gas_m3, rates.gas_kwh_per_m3, rates.water_m3) == (0.5, 11.51, 0.5)
+    assert (rates.import_day, rates.import_night, rates.export_day, rates.export_night) == (0.31, 0.25, 0.03, 0.02)
+    assert (rates.gas_m3, rates.gas_kwh_per_m3, rates.water_m3) == (0.98, 11.51, 5.5)
     assert rates.capacity_kw_year == CAPACITY_PRICES_2026["Midden-Vlaanderen"] == 50.12
 
 
@@ -45,9 +45,9 @@ def test_dated_periods_keep_last_years_prices(tmp_path: Path):
         ],
     }
     book = save_rates(tmp_path / "rates.json", document)
-    assert book.on(date(2025, 12, 31)).import_day == 0.4
+    assert book.on(date(2025, 12, 31)).import_day == 0.31
     assert book.on(date(2026, 1, 1)).import_day == 0.35
-    assert book.on(date(2026, 1, 1)).import_night == 0.3  # untouched prices carry on
+    assert book.on(date(2026, 1, 1)).import_night == 0.25  # untouched prices carry on
     july = book.on(date(2026, 7, 2))
     assert (july.import_day, july.gas_m3, july.capacity_kw_year) == (0.35, 0.8, 60.0)
     assert load_rates(tmp_path / "rates.json").on(date(2026, 8, 1)) == july

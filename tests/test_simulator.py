@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 
@@ -12,7 +12,7 @@ import pytest
 
 from meter_tui.p1 import MbusKind, Tariff, parse_telegram
 from meter_tui.p1.telegram import Telegram
-from meter_tui.sources.simulator import BRUSSELS, SimulatedMeter
+from meter_tui.sources.simulator import BRUSSELS, ResumePoint, SimulatedMeter
 
 HOURS = 31
 
@@ -106,15 +106,63 @@ def test_gas_and_water_are_captured_every_five_minutes_on_their_channels(two_day
     assert len(captures) == HOURS * 12
 
 
-def test_peak_history_holds_thirteen_closed_months():
-    meter = SimulatedMeter(seed=2, start=datetime(2026, 1, 31, 23, 59, 58, tzinfo=BRUSSELS))
-    before, _, after = run(meter, 3)
-    assert before.peak_history is not None and after.peak_history is not None
-    assert len(before.peak_history) == len(after.peak_history) == 13
-    assert after.peak_history[-1].month.isoformat() == "2026-01-01"
-    assert before.month_peak is not None and after.peak_history[-1].kw == before.month_peak.kw
-    assert after.month_peak is not None and after.month_peak.kw == 0.0  # a new month starts at zero
-    assert after.peak_history[0].month == before.peak_history[1].month
+def test_peaks_are_the_quarters_it_produced_and_a_month_closes_into_the_history():
+    """Four months of quarter-end telegrams: 1-0:1.6.0 and every 0-0:98.1.0 entry are the highest 1-0:1.4.0 at a
+    quarter's end, and also the quarter's register difference x 4, to the watt. No month is invented."""
+    meter = SimulatedMeter(seed=2, start=datetime(2025, 11, 1, tzinfo=BRUSSELS))
+    telegrams = [
+        parse_telegram(raw) for raw in meter.run_until(datetime(2026, 3, 1, 0, 15, tzinfo=BRUSSELS), every=900)
+    ]
+    assert telegrams[0].peak_history == ()  # a meter whose history starts with the simulation
+    per_month: dict[str, tuple[float, datetime]] = {}
+    for before, after in pairwise(telegrams):
+        imported = (after.import_day_kwh + after.import_night_kwh) - (before.import_day_kwh + before.import_night_kwh)
+        assert after.quarter_average_kw == pytest.approx(imported * 4, abs=1e-9)
+        start = after.timestamp - timedelta(seconds=899)
+        month = start.strftime("%Y-%m")
+        per_month[month] = max(per_month.get(month, (0.0, start)), (after.quarter_average_kw, start))
+    last = telegrams[-1]
+    history = {entry.month.strftime("%Y-%m"): (entry.kw, entry.time) for entry in last.peak_history}
+    assert list(history) == ["2025-11", "2025-12", "2026-01", "2026-02"]
+    for month, (kw, when) in history.items():
+        assert (kw, when) == per_month[month], month
+    before = telegrams[-2]  # 28 Feb 23:59:59, the month not yet closed
+    assert before.month_peak.kw == history["2026-02"][0]
+    assert (last.month_peak.time.month, last.month_peak.kw) == (3, 0.0)  # March: its first quarter not yet closed
+
+
+def test_a_resumed_meter_goes_on_with_its_registers_running_quarter_and_peaks():
+    meter = SimulatedMeter(seed=3, start=datetime(2026, 1, 30, 18, tzinfo=BRUSSELS))
+    list(meter.run_until(datetime(2026, 2, 1, 18, 7, 30, tzinfo=BRUSSELS)))
+    last = parse_telegram(meter.run(1)[0])  # 18:07:30, half a quarter in
+    resumed = SimulatedMeter(seed=3, resume=ResumePoint.from_telegram(last))
+    following = run(resumed, 600)
+    for before, after in pairwise([last, *following]):
+        for name in ("import_day_kwh", "import_night_kwh", "export_day_kwh", "export_night_kwh"):
+            assert getattr(after, name) >= getattr(before, name), name
+        assert after.timestamp - before.timestamp == timedelta(seconds=1)
+    assert following[0].quarter_average_kw >= last.quarter_average_kw > 0  # 1-0:1.4.0 goes on, not from zero
+    assert following[0].month_peak == last.month_peak and following[0].peak_history == last.peak_history
+    assert [e.month.month for e in last.peak_history] == [1]
+
+
+def test_the_household_follows_the_belgian_seasons():
+    def day(month: int) -> tuple[float, float, float]:
+        meter = SimulatedMeter(seed=5, start=datetime(2026, month, 10, tzinfo=BRUSSELS))
+        list(meter.run_until(datetime(2026, month, 17, tzinfo=BRUSSELS)))
+        week = [meter.truth[date(2026, month, d)] for d in range(10, 17)]
+        return (
+            sum(t.export_day_kwh + t.export_night_kwh for t in week) / 7,
+            sum(t.gas_m3 for t in week) / 7,
+            [round(t.water_m3, 3) for t in week],
+        )
+
+    june_solar, june_gas, june_water = day(6)
+    november_solar, november_gas, november_water = day(11)
+    assert 12 < june_solar < 25 and november_solar < june_solar / 4  # 4 kWp: a fraction in November
+    assert november_gas > 4 * june_gas and 2 < november_gas < 8  # heating degree days
+    for water in (june_water, november_water):
+        assert len(set(water)) == 7 and all(0.08 < w < 0.35 for w in water)  # never the same day twice
 
 
 @pytest.mark.parametrize(

@@ -62,11 +62,11 @@ async def test_a_valid_price_is_saved_atomically_and_every_cost_follows(fixture,
         before = app.session.columns(LIVE_START.date())
         await pilot.press("s")
         await settle(pilot)
-        await edit(pilot, "import-day", "0.8")
+        await edit(pilot, "import-day", "0.62")
         await pilot.click("#save")
         await settle(pilot)
         saved = json.loads((tmp_path / "rates.json").read_text())
-        assert saved["Electricity"]["+"]["Day"] == 0.8
+        assert saved["Electricity"]["+"]["Day"] == 0.62
         assert saved["Capacity"] == {"Area": "Midden-Vlaanderen"}  # untouched prices keep their form
         assert app.rates_version == 1
         after = app.session.columns(LIVE_START.date())
@@ -103,7 +103,7 @@ async def test_cancel_leaves_the_file_untouched(fixture, tmp_path: Path):
         await edit(pilot, "water", "9")
         await pilot.click("#cancel")
         await pilot.pause()
-        assert app.screen.query_one("#water", Input).value == "0.5"
+        assert app.screen.query_one("#water", Input).value == "5.5"
         assert (tmp_path / "rates.json").read_bytes() == before
 
 
@@ -116,7 +116,7 @@ async def test_a_broken_rates_file_is_refused_and_the_example_prices_are_used(fi
         await settle(pilot)
         message = str(app.screen.query_one("#rates-message", Static).render())
         assert "Refused" in message and "rates.json" in message and "Electricity" in message
-        assert app.session.book.current.import_day == 0.4
+        assert app.session.book.current.import_day == 0.31
 
 
 async def test_while_the_meter_reconnects_the_status_line_says_so_and_data_is_marked_stale(fixture, tmp_path: Path):

@@ -13,7 +13,6 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import date, datetime, time
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -103,24 +102,36 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def shared_meter(args: argparse.Namespace, config: Config) -> SharedMeter:
-    """The meter every command reads. A first demo run without --db gets a few simulated days of history first
-    (about a second, once), and the live demo goes on from the meter that made them."""
+    """The meter every command reads. The demo meter is one household whatever process runs it: the process that
+    owns it resumes it from its history (a first run without --db simulates some weeks of history first, about a
+    second, once), and a process that takes over from another goes on from the last telegram it saw."""
     choice = _choice(args)
-    factory = choice.factory(config.meter)
-    if choice.demo and not args.db:
-        from meter_tui.demo_history import prepare_demo_history  # noqa: PLC0415
-
-        def say(text: str) -> None:
-            print(f"meter-tui: {text}", file=sys.stderr)
-
-        if (meter := prepare_demo_history(db_path(args, config), choice.seed, say=say)) is not None:
-            factory = partial(DemoSource, choice.seed, speed=choice.demo_speed, meter=meter)
-    return SharedMeter(
-        factory,
+    meter = SharedMeter(
+        choice.factory(config.meter),
         key=choice.key(config.meter),
         run_dir=run_dir(),
         silence_timeout=config.meter.silence_timeout,
     )
+    if choice.demo:
+        from meter_tui.demo_history import demo_meter  # noqa: PLC0415
+        from meter_tui.sources.simulator import ResumePoint, SimulatedMeter  # noqa: PLC0415
+
+        def say(text: str) -> None:
+            print(f"meter-tui: {text}", file=sys.stderr)
+
+        # Only the owner writes the history, so only a process that owns the meter brings it up to date.
+        prepared = (
+            demo_meter(db_path(args, config), choice.seed, prehistory=not args.db, say=say) if meter.claim() else None
+        )
+
+        def demo_source() -> DemoSource:
+            seen = meter.last_telegram
+            point = ResumePoint.from_telegram(seen) if seen is not None else None
+            resumed = SimulatedMeter(choice.seed, resume=point) if point is not None else prepared
+            return DemoSource(choice.seed, speed=choice.demo_speed, meter=resumed)
+
+        meter.make_source = demo_source
+    return meter
 
 
 def _mqtt_options(parser: argparse.ArgumentParser) -> None:

@@ -1,55 +1,124 @@
-"""A first demo run with a history to look at: the simulated meter's last days, ingested as if it had been recorded.
+"""The demo meter's history: one simulated household whose every screen agrees, however often it is restarted.
 
-Without it, someone trying the app sees a live screen and then empty history and peak screens. The days are
-simulated one telegram a minute (the ingest keeps quarters from register differences, so nothing is lost by that)
-and go through the same parser and ingest as a real meter's telegrams. The meter that made them is handed to the
-live demo, so the registers go on from where the history ends instead of jumping back.
+A first demo run simulates the household from the first day of the previous month (one telegram a quarter for the
+older days, one a minute for the last `DEMO_DAYS`), so that the history, the month peaks and 0-0:98.1.0 have
+something to show. Every later run resumes the meter from the history: the same registers, running quarter and
+month peaks, and the time it was not running is simulated into the history too, as a real meter goes on counting
+while nobody reads it. The telegrams go through the same parser and ingest as a real meter's, so the meter's
+1-0:1.6.0 and the history's highest quarter are one and the same number.
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from meter_tui.p1 import parse_telegram
-from meter_tui.sources.simulator import BRUSSELS, SimulatedMeter
+from meter_tui.sources.simulator import BRUSSELS, ResumePoint, SimulatedMeter
 from meter_tui.store.database import open_database
 from meter_tui.store.ingest import Ingestor
 
 DEMO_DAYS = 3
 EVERY_SECONDS = 60
+OLDER_EVERY_SECONDS = 900
 
 
-def prepare_demo_history(
+def demo_meter(
     db: Path,
     seed: int,
     *,
-    days: int = DEMO_DAYS,
+    prehistory: bool = True,
     now: datetime | None = None,
     say: Callable[[str], None] = lambda _: None,
 ) -> SimulatedMeter | None:
-    """Fill a new demo database with the `days` whole days before today and today so far; return the meter, at
-    `now`, for the live demo to go on with. None when `db` exists: its history stays as it is.
-
-    The file is built beside `db` and linked into place, which fails if another process (a second browser tab)
-    made one meanwhile: that one wins, this one is thrown away, and no process ever sees half a history.
-    """
-    if db.exists():
-        return None
-    say(f"a first demo run: simulating {days} days of history into {db}")
+    """The demo meter at `now`, its history in `db` brought up to `now`. The caller must own the demo meter (only
+    the owner writes the history). None when there is nothing to go on from and no `prehistory` is wanted: the
+    live demo then starts a new meter."""
     now = now or datetime.now(BRUSSELS)
-    start = (now - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
-    meter = SimulatedMeter(seed, start)
+    if db.exists():
+        connection = open_database(db)
+        try:
+            point = resume_point(connection)
+            if point is None:
+                return None
+            meter = SimulatedMeter(seed, resume=point)
+            if meter.now < now:
+                _simulate_into(connection, meter, now)
+            return meter
+        finally:
+            connection.close()
+    if not prehistory:
+        return None
+    return _first_history(db, seed, now, say)
+
+
+def resume_point(connection: sqlite3.Connection) -> ResumePoint | None:
+    """Where the meter was at its last stored telegram: registers, gas and water as it showed them, the running
+    quarter's import and the month peaks it held."""
+    state = connection.execute(
+        "SELECT time, import_day_wh, import_night_wh, export_day_wh, export_night_wh, gas_l, water_l"
+        " FROM meter_state WHERE id = 1"
+    ).fetchone()
+    if state is None or None in state[1:5]:
+        return None
+    time = datetime.fromtimestamp(state[0], UTC).astimezone(BRUSSELS)
+    quarter = connection.execute(
+        "SELECT import_day_wh + import_night_wh FROM quarter WHERE start = ?", (state[0] - state[0] % 900,)
+    ).fetchone()
+    month = time.strftime("%Y-%m")
+    peaks = connection.execute(
+        "SELECT month, kw, time FROM month_peak WHERE source = 'meter' ORDER BY month"
+    ).fetchall()
+    current = [(_local(when), kw) for m, kw, when in peaks if m == month and when is not None]
+    closed = [(_month_after(m), _local(when), kw) for m, kw, when in peaks if m < month and when is not None]
+    return ResumePoint(
+        time=time,
+        registers_wh=tuple(state[1:5]),
+        gas_m3=(state[5] or 0) / 1000,
+        water_m3=(state[6] or 0) / 1000,
+        quarter_wh=quarter[0] if quarter else 0,
+        month_peak=current[0] if current else None,
+        history=tuple(closed[-13:]),
+    )
+
+
+def _local(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC).astimezone(BRUSSELS)
+
+
+def _month_after(month: str) -> datetime:
+    year, number = map(int, month.split("-"))
+    year, number = (year + 1, 1) if number == 12 else (year, number + 1)
+    return datetime(year, number, 1, tzinfo=BRUSSELS)
+
+
+def _simulate_into(connection: sqlite3.Connection, meter: SimulatedMeter, now: datetime) -> None:
+    """What the meter counted until `now`, into the history: a telegram a quarter, a minute for the last days."""
+    ingest = Ingestor(connection, keep_raw=False)
+    recent = now - timedelta(days=DEMO_DAYS)
+    if meter.now < recent:
+        recent = recent.replace(hour=0, minute=0, second=0, microsecond=0)
+        for raw in meter.run_until(recent, every=OLDER_EVERY_SECONDS):
+            ingest.add(parse_telegram(raw))
+    for raw in meter.run_until(now, every=EVERY_SECONDS):
+        ingest.add(parse_telegram(raw))
+    ingest.flush()
+
+
+def _first_history(db: Path, seed: int, now: datetime, say: Callable[[str], None]) -> SimulatedMeter | None:
+    """A new demo history from the first day of the previous month. It is built beside `db` and linked into place,
+    which fails if another process made one meanwhile: that one wins and no process ever sees half a history."""
+    first = (now.replace(day=1) - timedelta(days=1)).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    say(f"a first demo run: simulating the household since {first:%d %b %Y} into {db}")
+    meter = SimulatedMeter(seed, first)
     db.parent.mkdir(parents=True, exist_ok=True)
     building = db.with_name(f".{db.name}.{os.getpid()}")
     connection = open_database(building)
     try:
-        ingest = Ingestor(connection, keep_raw=False)
-        for raw in meter.run(int((now - start).total_seconds()), every=EVERY_SECONDS):
-            ingest.add(parse_telegram(raw))
-        ingest.flush()
+        _simulate_into(connection, meter, now)
     finally:
         connection.close()
     try:

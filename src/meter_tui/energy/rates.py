@@ -36,13 +36,14 @@ CAPACITY_PRICES_2026 = {
 }
 
 
-# The example the repository ships as rates.json, and what a first run writes to the user's config dir.
+# The example the repository ships as rates.json, and what a first run writes to the user's config dir: all-in
+# prices (energy, per-kWh network costs, levies, 6% VAT) of a Flemish household, rounded (README: "Prices").
 EXAMPLE_RATES: dict[str, Any] = {
-    "Electricity": {"+": {"Day": 0.4, "Night": 0.3}, "-": {"Day": 0.1, "Night": 0.1}},
-    "Gas": {"+": 0.5, "cnv": ["kWh", 11.51]},
-    "Water": {"+": 0.5},
+    "Electricity": {"+": {"Day": 0.31, "Night": 0.25}, "-": {"Day": 0.03, "Night": 0.02}},
+    "Gas": {"+": 0.98, "cnv": ["kWh", 11.51]},
+    "Water": {"+": 5.5},
     "Capacity": {"Area": "Midden-Vlaanderen"},
-    "Fixed": {"+": 0.0},
+    "Fixed": {"+": 10.0},
     "Periods": [],
 }
 

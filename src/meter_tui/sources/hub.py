@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
+from meter_tui.p1.telegram import Telegram
 from meter_tui.sources.base import ByteSource, SourceError
 from meter_tui.sources.feed import FeedEvent, FeedState, MeterFeed, StatusEvent, TelegramEvent
 
@@ -180,13 +181,19 @@ class SharedMeter:
         silence_timeout: float = 10.0,
         takeover_pause: float = 0.2,
     ) -> None:
-        self._make_source = make_source
+        self.make_source = make_source
         self.lock_path, self.socket_path = channel_paths(run_dir, key)
         self._lock = MeterLock(self.lock_path)
         self._silence_timeout = silence_timeout
         self._takeover_pause = takeover_pause
         self.role: Role | None = None
         self.broadcaster: Broadcaster | None = None
+        self.last_telegram: Telegram | None = None  # what a source that takes over may go on from (the demo)
+
+    def claim(self) -> bool:
+        """Take the meter now if nobody owns it, so that this process prepares what its owner needs before
+        `events` starts (which then owns it). False: another process owns it, and this one will follow."""
+        return self._lock.try_acquire()
 
     async def events(self) -> AsyncIterator[HubEvent]:
         try:
@@ -208,7 +215,7 @@ class SharedMeter:
         self.broadcaster = Broadcaster(self.socket_path)
         await self.broadcaster.start()
         yield RoleEvent(Role.OWNER, os.getpid())
-        feed = MeterFeed(self._make_source(), silence_timeout=self._silence_timeout)
+        feed = MeterFeed(self.make_source(), silence_timeout=self._silence_timeout)
         async for event in feed.events():
             if isinstance(event, TelegramEvent) and event.result.telegram is not None:
                 self.broadcaster.publish(event.result.raw)
@@ -224,5 +231,7 @@ class SharedMeter:
         async for event in feed.session():
             if isinstance(event, StatusEvent) and event.state is FeedState.CONNECTING:
                 continue
+            if isinstance(event, TelegramEvent) and event.result.telegram is not None:
+                self.last_telegram = event.result.telegram
             yield event
         yield replace(feed.status(FeedState.RECONNECTING, feed.last_error), retry_in=self._takeover_pause)

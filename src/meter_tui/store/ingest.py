@@ -155,7 +155,9 @@ class Ingestor:
             return
         for index, delta in enumerate(deltas):
             quarter.wh[index] += delta
-        if elapsed > GAP_SECONDS and any(deltas):
+        # Energy of seconds before this quarter would be put in it: a gap. Readings a quarter apart, at the ends
+        # of two quarters, are not one: all that energy was used in this quarter.
+        if elapsed > GAP_SECONDS and any(deltas) and state.time + 1 < now - now % 900:
             quarter.gap = True
             self.stats.gaps += 1
 
