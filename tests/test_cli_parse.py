@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from meter_tui.cli import build_parser
 from tests.conftest import TELEGRAMS
 
 KEYS = {
@@ -88,3 +93,60 @@ def test_parse_exit_status_is_1_only_when_a_file_cannot_be_read(tmp_path: Path):
     garbage.write_bytes(bytes(range(256)) * 10)
     done = run_parse(garbage)
     assert done.returncode == 0
+
+
+def _every_parser(parser: argparse.ArgumentParser) -> list[tuple[str, argparse.ArgumentParser]]:
+    found = [(parser.prog, parser)]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found += _every_parser(sub)
+    return found
+
+
+def test_every_option_of_every_command_says_what_it_is_for():
+    missing = [
+        f"{prog} {action.option_strings or action.dest}"
+        for prog, parser in _every_parser(build_parser())
+        for action in parser._actions
+        if not isinstance(action, argparse._SubParsersAction) and not action.help
+    ]
+    assert missing == []
+
+
+@pytest.mark.parametrize("command", ["report", "export"])
+def test_from_after_to_is_an_error(command: str, tmp_path: Path):
+    result = subprocess.run(
+        [sys.executable, "-m", "meter_tui", command, "--from", "2026-03-02", "--to", "2026-03-01",
+         "--db", str(tmp_path / "m.sqlite")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "--from 2026-03-02 is after --to 2026-03-01" in result.stderr
+
+
+def test_export_writes_csv_without_being_asked_for_csv(tmp_path: Path):
+    capture = TELEGRAMS / "streams" / "stream__BE_dsmrhub__example.dsmr_14_consecutive.txt"
+    db = str(tmp_path / "m.sqlite")
+    subprocess.run([sys.executable, "-m", "meter_tui", "import", str(capture), "--db", db], check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "meter_tui", "export", "--db", db], capture_output=True, text=True, check=True
+    )
+    header = result.stdout.splitlines()[0]
+    assert header.count(",") >= 5 and "import" in header
+
+
+def test_report_fits_80_columns_and_shows_the_peaks(tmp_path: Path):
+    capture, db = tmp_path / "day.p1", str(tmp_path / "m.sqlite")
+    run = [sys.executable, "-m", "meter_tui"]
+    subprocess.run([*run, "simulate", "--days", "1.01", "--start", "2026-03-02", "--out", str(capture)], check=True)
+    subprocess.run([*run, "import", str(capture), "--db", db], check=True, capture_output=True)
+    shown = subprocess.run(
+        [*run, "report", "--db", db, "--rates", str(tmp_path / "r.json")],
+        capture_output=True, text=True, check=True, env={**os.environ, "COLUMNS": "80"},
+    ).stdout  # fmt: skip
+    assert "…" not in shown and max(map(len, shown.splitlines())) <= 80, shown
+    day = next(line for line in shown.splitlines() if "Mon 2026-03-02" in line)
+    peak = json.loads(subprocess.run([*run, "report", "--json", "--db", db, "--rates", str(tmp_path / "r.json")],
+                                     capture_output=True, text=True, check=True).stdout)["days"][0]  # fmt: skip
+    assert f"{peak['peak_kw']:.3f}" in day and peak["peak_time"][11:16] in day

@@ -287,7 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the telegrams of capture files as JSON Lines",
         description="Print one JSON object per telegram found in the files; a rejected one as {error, offset}.",
     )
-    parse.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    parse.add_argument("files", nargs="+", type=Path, metavar="FILE", help="capture files (raw P1 bytes)")
     parse.set_defaults(handler=_parse_command)
 
     record = commands.add_parser(
@@ -320,21 +320,27 @@ def build_parser() -> argparse.ArgumentParser:
         description="Import raw telegram captures and Fluvius exports (Dutch or English), detected by content. "
         "Importing the same file again changes nothing.",
     )
-    importer.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    importer.add_argument("files", nargs="+", type=Path, metavar="FILE", help="P1 captures and Fluvius CSV exports")
     _store_options(importer, rates=False)
     importer.set_defaults(handler=_import_command)
 
-    report = commands.add_parser("report", help="usage, costs and peaks per day and month")
+    report = commands.add_parser(
+        "report",
+        help="usage, costs and peaks per day and month",
+        description="Usage, costs and peaks per day and per month, and the capacity tariff.",
+    )
     report.add_argument("--from", dest="first", type=date.fromisoformat, metavar="DATE", help="first day, YYYY-MM-DD")
     report.add_argument("--to", dest="last", type=date.fromisoformat, metavar="DATE", help="last day, YYYY-MM-DD")
     report.add_argument("--json", action="store_true", help="print JSON instead of tables")
     _store_options(report)
     report.set_defaults(handler=_report_command)
 
-    export = commands.add_parser("export", help="write the quarter-hour table as CSV")
-    export.add_argument("--csv", action="store_true", required=True, help="CSV (the only format)")
-    export.add_argument("--from", dest="first", type=date.fromisoformat, metavar="DATE")
-    export.add_argument("--to", dest="last", type=date.fromisoformat, metavar="DATE")
+    export = commands.add_parser(
+        "export", help="write the quarter-hour table as CSV", description="Write the quarter-hour table as CSV."
+    )
+    export.add_argument("--csv", action="store_true", help="CSV, the default and only format (kept for scripts)")
+    export.add_argument("--from", dest="first", type=date.fromisoformat, metavar="DATE", help="first day, YYYY-MM-DD")
+    export.add_argument("--to", dest="last", type=date.fromisoformat, metavar="DATE", help="last day, YYYY-MM-DD")
     export.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of standard output")
     _store_options(export, rates=False)
     export.set_defaults(handler=_export_command)
@@ -344,10 +350,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="write a capture file of the simulated meter",
         description="Generate N days of one-second telegrams of the simulated household meter, instantly.",
     )
-    simulate.add_argument("--days", type=float, default=1.0)
-    simulate.add_argument("--start", type=date.fromisoformat, default=date(2026, 1, 5), help="YYYY-MM-DD, local")
-    simulate.add_argument("--seed", type=int, default=1)
-    simulate.add_argument("--out", type=Path, required=True, metavar="FILE")
+    simulate.add_argument("--days", type=float, default=1.0, help="how many days to simulate (default 1)")
+    simulate.add_argument(
+        "--start", type=date.fromisoformat, default=date(2026, 1, 5), help="first day, YYYY-MM-DD, local (midnight)"
+    )
+    simulate.add_argument("--seed", type=int, default=1, help="which household (default 1)")
+    simulate.add_argument("--out", type=Path, required=True, metavar="FILE", help="the capture file to write")
     simulate.set_defaults(handler=_simulate_command)
     return parser
 
@@ -355,6 +363,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    first, last = getattr(args, "first", None), getattr(args, "last", None)
+    if first is not None and last is not None and first > last:
+        parser.error(f"--from {first} is after --to {last}")
     handler = args.handler
     try:
         return int(handler(args))

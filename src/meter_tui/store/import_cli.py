@@ -19,10 +19,10 @@ def _summary(result: ImportResult) -> str:
     if result.already:
         return f"{result.path.name}: already imported, nothing changed"
     unit = "telegrams" if result.kind == "capture" else "rows"
-    extra = f", {result.skipped} already known or without data" if result.skipped else ""
+    known = max(result.quarters - result.new_quarters, 0)
     return (
-        f"{result.path.name}: {result.records} {unit} imported, {result.rejected} rejected{extra} "
-        f"in {result.seconds:.1f} s ({result.rate:,.0f} {unit}/s)"
+        f"{result.path.name}: {result.records:,} {unit}, {result.rejected} rejected: "
+        f"{result.new_quarters:,} new quarters, {known:,} already known ({result.seconds:.1f} s)"
     )
 
 
@@ -56,7 +56,7 @@ def run_import(files: list[Path], db: Path) -> int:
                 result = import_file(connection, path)
             for problem in result.problems:
                 console.print(problem, markup=False)
-            console.print(_summary(result), markup=False)
+            console.print(_summary(result), markup=False, soft_wrap=True)
             if result.kind == "unknown":
                 status = 1
     finally:

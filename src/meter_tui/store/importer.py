@@ -27,14 +27,11 @@ class ImportResult:
     records: int = 0  # telegrams or CSV rows
     rejected: int = 0
     skipped: int = 0
-    quarters: int = 0
+    quarters: int = 0  # quarter-hours the file holds data for
+    new_quarters: int = 0  # of those, the ones the history did not have
     seconds: float = 0.0
     already: bool = False
     problems: list[str] = field(default_factory=list)
-
-    @property
-    def rate(self) -> float:
-        return self.records / self.seconds if self.seconds > 0 else 0.0
 
 
 Progress = Callable[[int, int, int], None]  # (done, total, rejected) in the unit of the file: bytes or lines
@@ -62,16 +59,22 @@ def import_file(connection: sqlite3.Connection, path: Path, progress: Progress |
     if known is not None:
         result.already = True
         return result
+    before = _quarter_count(connection)
     if kind == "fluvius":
         _import_fluvius(connection, path, result, progress)
     else:
         _import_capture(connection, path, result, progress)
+    result.new_quarters = _quarter_count(connection) - before
     connection.execute(
         "INSERT OR REPLACE INTO imported_file (sha256, name, imported, kind, records) VALUES (?, ?, ?, ?, ?)",
         (digest, path.name, int(time.time()), kind, result.records),
     )
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _quarter_count(connection: sqlite3.Connection) -> int:
+    return connection.execute("SELECT count(*) FROM quarter").fetchone()[0]
 
 
 def _peek(path: Path) -> bytes:
@@ -101,13 +104,16 @@ def _import_capture(
     ingestor = Ingestor(connection, keep_raw=False)
     total = path.stat().st_size
     done = 0
+    quarters: set[int] = set()
     with path.open("rb") as handle:
         while chunk := handle.read(_CHUNK):
             done += len(chunk)
-            _ingest(reader.feed(chunk), ingestor, result)
+            _ingest(reader.feed(chunk), ingestor, result, quarters)
             if progress is not None:
                 progress(done, total, reader.rejected)
-    _ingest(reader.flush(), ingestor, result)
+    _ingest(reader.flush(), ingestor, result, quarters)
+    # The first telegram only gives the registers to count from; its quarter gets energy from the next one.
+    result.quarters = len(quarters)
     if not ingestor.flush():
         result.problems.append(ingestor.stats.last_error)
     result.records = reader.good
@@ -115,9 +121,12 @@ def _import_capture(
     result.skipped = ingestor.stats.skipped
 
 
-def _ingest(results: list, ingestor: Ingestor, result: ImportResult) -> None:
+def _ingest(results: list, ingestor: Ingestor, result: ImportResult, quarters: set[int]) -> None:
     for read in results:
         if read.telegram is not None:
             ingestor.add(read.telegram)
+            if (stamp := read.telegram.timestamp) is not None:
+                moment = int(stamp.timestamp())
+                quarters.add(moment - moment % 900)
         elif len(result.problems) < 20:
             result.problems.append(f"{result.path.name}: byte {read.offset}: {read.error.message}")

@@ -8,11 +8,12 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from meter_tui.energy.rates import user_rates
-from meter_tui.report import Report, build_report, report_to_json
+from meter_tui.report import DayReport, Report, build_report, report_to_json
 from meter_tui.store.database import StoreError, open_database
 from meter_tui.store.localtime import local_midnight_utc, local_time
 from meter_tui.store.queries import data_range
@@ -48,25 +49,36 @@ def run_report(db: Path, rates: Path, first: date | None, last: date | None, *, 
 
 
 def _print_tables(report: Report | None) -> None:
+    """Two tables that fit 80 columns: a day or month per row, the four registers, gas, water, cost and the peak
+    quarter (its kW and when it started)."""
     console = Console()
     if report is None:
         console.print("No history yet.")
         return
-    for title, rows, label in (
-        ("Days", report.days, lambda r: r.day.isoformat()),
-        ("Months", report.months, lambda r: r.month.strftime("%Y-%m")),
-    ):
-        table = Table(title=title)
-        for column in ("", "+day kWh", "+night kWh", "-day kWh", "-night kWh", "gas m3", "water m3", "EUR"):
-            table.add_column(column, justify="right")
+    for title, rows in (("Days", report.days), ("Months", report.months)):
+        table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 0, 0, 1))
+        table.add_column("", no_wrap=True)
+        for column in ("+day\nkWh", "+night\nkWh", "-day\nkWh", "-night\nkWh", "gas\nm3", "water\nm3", "cost\nEUR"):
+            table.add_column(column, justify="right", no_wrap=True)
+        table.add_column("peak\nkW", justify="right", no_wrap=True)
+        table.add_column("at", no_wrap=True)
         for row in rows:
             u = row.usage
+            if isinstance(row, DayReport):
+                label, kw, when = row.day.strftime("%a %Y-%m-%d"), row.peak_kw, row.peak_time
+                at = f"{when:%H:%M}" if when else ""
+            else:
+                label = row.month.strftime("%Y-%m")
+                kw, when = (row.peak.kw, row.peak.time) if row.peak else (None, None)
+                at = f"{when:%d %H:%M}" if when else ""
             table.add_row(
-                label(row),
-                *(f"{v:.3f}" for v in (u.import_day_kwh, u.import_night_kwh, u.export_day_kwh, u.export_night_kwh)),
-                f"{u.gas_m3:.3f}",
+                label,
+                *(f"{v:.2f}" for v in (u.import_day_kwh, u.import_night_kwh, u.export_day_kwh, u.export_night_kwh)),
+                f"{u.gas_m3:.2f}",
                 f"{u.water_m3:.3f}",
                 f"{row.cost.total:.2f}",
+                f"{kw:.3f}" if kw is not None else "",
+                at,
             )
         console.print(table)
     capacity = report.capacity
