@@ -156,3 +156,26 @@ def test_each_source_has_its_own_lock_key(tmp_path: Path):
     assert SourceChoice().key(meter) == "port:/dev/ttyUSB0"
     assert SourceChoice(replay=tmp_path / "a.p1").key(meter).startswith("replay:/")
     assert asyncio.iscoroutinefunction(SourceChoice(demo=True).factory(meter)().open)
+
+
+async def test_time_spent_on_each_telegram_does_not_slow_a_replay_down(capture: Path):
+    """A consumer that spends 6 ms on each piece. At 100x (10 ms a meter second) the replay sleeps only what is
+    left, so 59 meter seconds take 0.59 s plus the last piece's work (a pause counted from the previous piece would
+    take 0.95 s). At 500x (2 ms) it cannot keep up: it never sleeps and goes as fast as the consumer. A clock of
+    its own, moved by the consumer's work and the replay's sleeps, makes this exact."""
+    for speed in (100.0, 500.0):
+        now, sleeps, pieces = [0.0], [], 0
+
+        async def sleep(seconds: float) -> None:
+            sleeps.append(seconds)  # noqa: B023 - called during this iteration only
+            now[0] += seconds  # noqa: B023
+
+        source = ReplaySource(capture, speed=speed, clock=lambda: now[0], sleep=sleep)  # noqa: B023
+        await source.open()
+        while await source.read():
+            pieces += 1
+            now[0] += 0.006  # the app's work on the piece
+        if speed == 100.0:
+            assert 0.59 < now[0] <= 0.59 + 2 * 0.006 + 1e-9 and all(s < 0.0045 for s in sleeps)
+        else:
+            assert sleeps == [] and now[0] == pytest.approx(pieces * 0.006)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from textual.widgets import Button, DataTable, Input, Static
 
 from meter_tui.energy.costs import Cost, Usage
 from meter_tui.session import Column
-from meter_tui.sources.feed import FeedState, StatusEvent
+from meter_tui.sources.feed import FeedState, StatusEvent, TelegramEvent
 from meter_tui.ui.screens.history import HistoryScreen, table_rows
 from meter_tui.ui.screens.live import LiveScreen
 from meter_tui.ui.screens.peak import PeakScreen
@@ -161,3 +162,20 @@ async def test_tables_rewrite_changed_cells_and_rebuild_when_the_rows_change():
         show_rows(table, [("0-0:96.3.10", Text("0")), ("1-0:32.7.0", Text("229")), ("1-0:52.7.0", Text("231"))])
         assert [table.get_cell_at(Coordinate(i, 0)) for i in range(3)] == ["0-0:96.3.10", "1-0:32.7.0", "1-0:52.7.0"]
         assert table.get_cell_at(Coordinate(1, 1)).plain == "229" and table.cursor_row == 1
+
+
+async def test_a_replay_faster_than_real_time_shows_the_rate_it_really_gets(fixture, tmp_path: Path):
+    """Telegrams a second of meter time apart that arrive 9 ms apart (a replay asked for x900 that gets 110/s):
+    the source line says 111 telegrams/s. At one a second it says nothing of a rate."""
+    base = LIVE_START.timestamp()
+    events = [replace(e, received=base + i * 0.009) if isinstance(e, TelegramEvent) else e
+              for i, e in enumerate(live_events(fixture.live[:30], base))]  # fmt: skip
+    app = make_app(fixture, tmp_path, events=events)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, telegrams=30)
+        assert "111 telegrams/s" in app.source_line
+    (tmp_path / "real").mkdir()
+    app = make_app(fixture, tmp_path / "real", events=live_events(fixture.live[:30], base))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, telegrams=30)
+        assert "telegrams/s" not in app.source_line

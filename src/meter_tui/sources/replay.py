@@ -1,12 +1,16 @@
 """A capture file played back: bytes as the meter sent them, at real time, N x speed or as fast as possible.
 
 Timing follows the telegrams' own timestamps (the meter clock); a rejected telegram or one without a time waits
-one second of meter time, like the meter's rhythm.
+one second of meter time, like the meter's rhythm. Each piece is due at a time fixed from the start, not after a
+pause counted from the previous one, so the time the app spends on a telegram does not slow the replay down: it
+plays at the speed asked for as long as the machine keeps up, and as fast as it can when it does not.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from meter_tui.p1.reader import TelegramReader
@@ -16,7 +20,15 @@ from meter_tui.sources.base import ByteSource, SourceError
 class ReplaySource(ByteSource):
     """`speed` is how many meter seconds pass per real second; None plays as fast as possible."""
 
-    def __init__(self, path: Path, *, speed: float | None = 1.0, loop: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        speed: float | None = 1.0,
+        loop: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         if speed is not None and speed <= 0:
             raise ValueError("speed must be positive")
         self.path = path
@@ -26,6 +38,9 @@ class ReplaySource(ByteSource):
         self.description = f"replay {path.name} {pace}" + (" (loop)" if loop else "")
         self._pieces: list[tuple[bytes, float]] = []
         self._index = 0
+        self._clock = clock
+        self._sleep = sleep
+        self._due = 0.0
 
     async def open(self) -> None:
         try:
@@ -34,6 +49,7 @@ class ReplaySource(ByteSource):
             raise SourceError(f"cannot read {self.path}: {error.strerror}") from error
         self._pieces = _pieces(data)
         self._index = 0
+        self._due = self._clock()
 
     async def read(self) -> bytes:
         if self._index >= len(self._pieces):
@@ -43,7 +59,11 @@ class ReplaySource(ByteSource):
         piece, wait = self._pieces[self._index]
         self._index += 1
         if self.speed is not None and wait > 0:
-            await asyncio.sleep(wait / self.speed)
+            now = self._clock()
+            # More than a second behind (a stall, a suspended laptop): go on from now instead of rushing to catch up.
+            self._due = max(self._due, now - 1.0) + wait / self.speed
+            if self._due > now:
+                await self._sleep(self._due - now)
         return piece
 
     async def close(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, TypeVar
@@ -31,6 +32,8 @@ from meter_tui.ui.screens.settings import SettingsScreen
 from meter_tui.ui.screens.telegram import TelegramScreen
 
 STALE_SECONDS = 5.0
+IN_FLIGHT = 4
+RATE_WINDOW = 20  # telegrams over which the source line measures a replay's real rate
 LATE_SECONDS = 2.0
 SCREENS = (("l", "live", "Live"), ("h", "history", "History"), ("p", "peak", "Peak"),
            ("t", "telegram", "Telegram"), ("s", "settings", "Settings"))  # fmt: skip
@@ -98,6 +101,10 @@ class MeterApp(App[None]):
         self.status: StatusEvent | None = None
         self.role: Role | None = None
         self.received: float | None = None
+        self._arrivals: deque[float] = deque(maxlen=RATE_WINDOW)
+        # Telegrams posted and not yet handled: the meter worker waits beyond a few, so a replay faster than the app
+        # slows to the app's pace instead of filling the message queue (and the source line shows that pace).
+        self._in_flight = asyncio.Semaphore(IN_FLIGHT)
         self.good = 0
         self.rejected = 0
         self.last_rejection = ""
@@ -122,6 +129,7 @@ class MeterApp(App[None]):
             elif isinstance(event, TelegramEvent):
                 result = event.result
                 if result.telegram is not None:
+                    await self._in_flight.acquire()
                     self.post_message(TelegramReceived(result.telegram, event.received))
                 elif result.error is not None:
                     self.post_message(TelegramRejected(result.error.message))
@@ -136,8 +144,10 @@ class MeterApp(App[None]):
         self.refresh_source_line()
 
     async def on_telegram_received(self, message: TelegramReceived) -> None:
+        self._in_flight.release()
         await self.in_store(self.session.add, message.telegram)
         self.received = message.received
+        self._arrivals.append(message.received)
         self.good += 1
         self.telegram = message.telegram
         self.refresh_source_line()
@@ -172,12 +182,23 @@ class MeterApp(App[None]):
             # telegrams alone, and the timer's tick in between repaints nothing.
             said = f"last telegram {age:.0f} s ago" if age >= LATE_SECONDS else "last telegram now"
             parts.append(said + (" - STALE" if stale else ""))
+        if (rate := self.telegram_rate()) is not None:
+            parts.append(f"{rate:,.0f} telegrams/s")
         parts.append(f"{self.good} good, {self.rejected} rejected")
         if self.session.store_error:
             parts.append(f"history: {self.session.store_error}")
             alarm = True
         self.source_alarm = alarm
         self.source_line = " · ".join(parts)
+
+    def telegram_rate(self) -> float | None:
+        """Telegrams a second over the last ones, when a replay or a fast demo sends more than one a second: the
+        speed asked for is in the source's name, this is what the machine gives."""
+        arrivals = self._arrivals
+        if len(arrivals) < RATE_WINDOW or arrivals[-1] <= arrivals[0]:
+            return None
+        rate = (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
+        return rate if rate >= 1.5 else None
 
     async def in_store(self, work: Callable[..., T], *args: object) -> T:
         """Run session work on the store thread: after every telegram already received, never on the UI thread."""
