@@ -15,6 +15,7 @@ from textual.widgets import Button, DataTable, Input, Static
 from meter_tui.energy.costs import Cost, Usage
 from meter_tui.session import Column
 from meter_tui.sources.feed import FeedState, StatusEvent, TelegramEvent
+from meter_tui.sources.hub import Role, RoleEvent
 from meter_tui.ui.screens.history import HistoryScreen, table_rows
 from meter_tui.ui.screens.live import LiveScreen
 from meter_tui.ui.screens.peak import PeakScreen
@@ -179,3 +180,37 @@ async def test_a_replay_faster_than_real_time_shows_the_rate_it_really_gets(fixt
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, telegrams=30)
         assert "telegrams/s" not in app.source_line
+
+
+async def test_a_tab_that_takes_over_says_so_on_its_source_line_and_in_settings(fixture, tmp_path: Path):
+    """A follower (a browser tab) whose owner dies takes the meter over: its source line and Settings both say
+    the new role and the new source's state, without waiting for a telegram."""
+    base = LIVE_START.timestamp()
+    followed = "following meter-tui (pid 4242)"
+    owned = live_events(fixture.live[:5], base)[3:]
+    events = [
+        RoleEvent(Role.FOLLOWER, 4242),
+        StatusEvent(FeedState.CONNECTED, followed, good=1),
+        *owned,
+        StatusEvent(FeedState.RECONNECTING, followed, "the owner of the meter went away", retry_in=0.2),
+        RoleEvent(Role.OWNER, 5151),
+        StatusEvent(FeedState.WAITING, SOURCE),
+    ]
+    app = make_app(fixture, tmp_path, events=events)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        await settle(pilot, telegrams=5)
+        info = str(app.screen.query_one("#source-info", Static).render())
+        assert f"Source: {SOURCE}" in info and "waiting for data" in info, info
+        assert "Role: owner of the meter" in info
+        assert app.source_line.startswith(f"{SOURCE} · waiting for data") and "following" not in app.source_line
+
+
+async def test_a_follower_names_its_owner_on_the_source_line_and_in_settings(fixture, tmp_path: Path):
+    events = [RoleEvent(Role.FOLLOWER, 4242), StatusEvent(FeedState.CONNECTED, "following meter-tui (pid 4242)")]
+    app = make_app(fixture, tmp_path, events=events)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        await settle(pilot, telegrams=0)
+        info = str(app.screen.query_one("#source-info", Static).render())
+        assert "Role: following pid 4242" in info and "following pid 4242" in app.source_line

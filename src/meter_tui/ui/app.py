@@ -100,6 +100,7 @@ class MeterApp(App[None]):
         self._start_theme = theme
         self.status: StatusEvent | None = None
         self.role: Role | None = None
+        self.owner_pid: int | None = None
         self.received: float | None = None
         self._arrivals: deque[float] = deque(maxlen=RATE_WINDOW)
         # Telegrams posted and not yet handled: the meter worker waits beyond a few, so a replay faster than the app
@@ -123,7 +124,7 @@ class MeterApp(App[None]):
         """The meter worker: every event of the shared meter becomes a message; reconnecting is the feed's job."""
         async for event in self._events():
             if isinstance(event, RoleEvent):
-                self.post_message(MeterStatus(role=event.role))
+                self.post_message(MeterStatus(role=event.role, owner_pid=event.owner_pid))
             elif isinstance(event, StatusEvent):
                 self.post_message(MeterStatus(status=event))
             elif isinstance(event, TelegramEvent):
@@ -137,6 +138,7 @@ class MeterApp(App[None]):
     async def on_meter_status(self, message: MeterStatus) -> None:
         if message.role is not None:
             self.role = message.role
+            self.owner_pid = message.owner_pid
             if message.role is Role.OWNER:
                 await self.in_store(self.session.become_owner)
         if message.status is not None:
@@ -173,7 +175,7 @@ class MeterApp(App[None]):
                 alarm = True
             parts += [status.source, state]
         if self.role is Role.FOLLOWER:
-            parts.append("following the owner")
+            parts.append(self.role_text())
         if self.received is not None:
             age = max(0.0, self._clock() - self.received)
             stale = age > STALE_SECONDS
@@ -190,6 +192,14 @@ class MeterApp(App[None]):
             alarm = True
         self.source_alarm = alarm
         self.source_line = " · ".join(parts)
+
+    def role_text(self) -> str:
+        """This process's part, said the same way on the source line and in Settings."""
+        if self.role is Role.OWNER:
+            return "owner of the meter"
+        if self.role is Role.FOLLOWER:
+            return f"following pid {self.owner_pid}" if self.owner_pid else "following the owner"
+        return "starting"
 
     def telegram_rate(self) -> float | None:
         """Telegrams a second over the last ones, when a replay or a fast demo sends more than one a second: the

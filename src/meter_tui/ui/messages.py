@@ -27,7 +27,10 @@ class TelegramRejected(Message):
 class MeterStatus(Message):
     """The source's state changed, or this process's role (owner or follower)."""
 
-    def __init__(self, status: StatusEvent | None = None, role: Role | None = None) -> None:
+    def __init__(
+        self, status: StatusEvent | None = None, role: Role | None = None, owner_pid: int | None = None
+    ) -> None:
         super().__init__()
         self.status = status
         self.role = role
+        self.owner_pid = owner_pid

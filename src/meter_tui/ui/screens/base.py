@@ -16,6 +16,10 @@ if TYPE_CHECKING:
 
 
 class MeterScreen(Screen[None]):
+    # A screen that shows the source's state and this process's role redraws when they change, not only with a
+    # telegram (a takeover, a source that fell silent).
+    SHOWS_SOURCE_STATE = False
+
     def header(self) -> ComposeResult:
         yield SourceBar(id="source")
 
@@ -30,6 +34,8 @@ class MeterScreen(Screen[None]):
         self._dirty = True
         self.watch(self.app, "telegram", self._telegram_changed, init=False)
         self.watch(self.app, "rates_version", self._rates_changed, init=False)
+        if self.SHOWS_SOURCE_STATE:
+            self.watch(self.app, "source_line", self._source_changed, init=False)
         self.redraw()
 
     def _telegram_changed(self, _: Any) -> None:
@@ -39,6 +45,9 @@ class MeterScreen(Screen[None]):
             self._dirty = True
 
     def _rates_changed(self, _: Any) -> None:
+        self._telegram_changed(None)
+
+    def _source_changed(self, _: Any) -> None:
         self._telegram_changed(None)
 
     def on_screen_resume(self) -> None:

@@ -49,6 +49,7 @@ def current_values(session_book: Any) -> dict[str, float]:
 
 
 class SettingsScreen(MeterScreen):
+    SHOWS_SOURCE_STATE = True
     BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel")]
 
     def compose(self) -> ComposeResult:
@@ -86,7 +87,7 @@ class SettingsScreen(MeterScreen):
         status = app.status
         lines = [
             f"Source: {status.source if status else '-'}  ·  {status.state.value if status else 'starting'}",
-            f"Role: {app.role.value if app.role else '-'}  ·  telegrams {app.good} good, "
+            f"Role: {app.role_text()}  ·  telegrams {app.good} good, "
             f"{app.rejected} rejected" + (f" (last: {app.last_rejection})" if app.last_rejection else ""),
             f"History: {session.db_path or 'not kept'}"
             + (f"  ·  {session.store_error}" if session.store_error else ""),
