@@ -103,8 +103,8 @@ def _config(args: argparse.Namespace) -> Config:
 
 def shared_meter(args: argparse.Namespace, config: Config) -> SharedMeter:
     """The meter every command reads. The demo meter is one household whatever process runs it: the process that
-    owns it resumes it from its history (a first run without --db simulates some weeks of history first, about a
-    second, once), and a process that takes over from another goes on from the last telegram it saw."""
+    owns it resumes it from its history (a first run without --db simulates some weeks of history first, about 2 s
+    here, once), and a process that takes over from another goes on from the last telegram it saw."""
     choice = _choice(args)
     meter = SharedMeter(
         choice.factory(config.meter),
