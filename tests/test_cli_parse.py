@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -150,3 +151,15 @@ def test_report_fits_80_columns_and_shows_the_peaks(tmp_path: Path):
     peak = json.loads(subprocess.run([*run, "report", "--json", "--db", db, "--rates", str(tmp_path / "r.json")],
                                      capture_output=True, text=True, check=True).stdout)["days"][0]  # fmt: skip
     assert f"{peak['peak_kw']:.3f}" in day and peak["peak_time"][11:16] in day
+
+
+def test_importing_random_bytes_says_what_it_rejected_one_line_each(tmp_path: Path):
+    garbage = tmp_path / "capture-of-the-p1-dongle-in-the-garage-2026-11-28.bin"  # long enough to wrap
+    garbage.write_bytes(random.Random(3).randbytes(20_000).replace(b"!", b"?") + b"/X\r\n" + b"y" * 9000)
+    result = subprocess.run(
+        [sys.executable, "-m", "meter_tui", "import", str(garbage), "--db", str(tmp_path / "m.sqlite")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    lines = result.stderr.splitlines()
+    assert lines and all(line.startswith(f"{garbage.name}: ") for line in lines), lines
+    assert "0 new quarters" in lines[-1]

@@ -55,7 +55,7 @@ def run_import(files: list[Path], db: Path) -> int:
             else:
                 result = import_file(connection, path)
             for problem in result.problems:
-                console.print(problem, markup=False)
+                console.print(problem, markup=False, soft_wrap=True)
             console.print(_summary(result), markup=False, soft_wrap=True)
             if result.kind == "unknown":
                 status = 1
