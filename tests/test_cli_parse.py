@@ -163,3 +163,15 @@ def test_importing_random_bytes_says_what_it_rejected_one_line_each(tmp_path: Pa
     lines = result.stderr.splitlines()
     assert lines and all(line.startswith(f"{garbage.name}: ") for line in lines), lines
     assert "0 new quarters" in lines[-1]
+
+
+def test_import_says_how_many_quarters_are_new_and_how_many_were_known(tmp_path: Path):
+    run, db = [sys.executable, "-m", "meter_tui"], str(tmp_path / "m.sqlite")
+    first, again = tmp_path / "hour.p1", tmp_path / "same-hour.p1"
+    subprocess.run([*run, "simulate", "--days", "0.05", "--start", "2026-03-02", "--out", str(first)], check=True)
+    again.write_bytes(first.read_bytes() + b"\r\n")  # other bytes, the same telegrams
+    imported = [*run, "import", str(first), str(again), "--db", db]
+    said = subprocess.run(imported, capture_output=True, text=True, check=True).stderr
+    lines = said.splitlines()
+    assert ": 5 new quarters, 0 already known" in lines[0], said  # 72 minutes: 4 whole quarters and a started one
+    assert ": 0 new quarters, 5 already known" in lines[1], said

@@ -1,4 +1,4 @@
-"""Every telegram in ../shared/telegrams: parsed, or rejected exactly where INDEX.md says its CRC is bad."""
+"""Every telegram in tests/data/telegrams: parsed, or rejected exactly where INDEX.md says its CRC is bad."""
 
 from __future__ import annotations
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from meter_tui.p1 import parse_telegram
-from meter_tui.sources.simulator import BRUSSELS, ResumePoint, SimulatedMeter
+from meter_tui.sources.simulator import BRUSSELS, ResumePoint, SimulatedMeter, next_month
 from meter_tui.store.database import open_database
 from meter_tui.store.ingest import Ingestor
+from meter_tui.store.localtime import local_time
 
 DEMO_DAYS = 3
 EVERY_SECONDS = 60
@@ -64,7 +65,7 @@ def resume_point(connection: sqlite3.Connection) -> ResumePoint | None:
     ).fetchone()
     if state is None or None in state[1:5]:
         return None
-    time = datetime.fromtimestamp(state[0], UTC).astimezone(BRUSSELS)
+    time = local_time(state[0])
     quarter = connection.execute(
         "SELECT import_day_wh + import_night_wh FROM quarter WHERE start = ?", (state[0] - state[0] % 900,)
     ).fetchone()
@@ -72,8 +73,12 @@ def resume_point(connection: sqlite3.Connection) -> ResumePoint | None:
     peaks = connection.execute(
         "SELECT month, kw, time FROM month_peak WHERE source = 'meter' ORDER BY month"
     ).fetchall()
-    current = [(_local(when), kw) for m, kw, when in peaks if m == month and when is not None]
-    closed = [(_month_after(m), _local(when), kw) for m, kw, when in peaks if m < month and when is not None]
+    current = [(local_time(when), kw) for m, kw, when in peaks if m == month and when is not None]
+    closed = [
+        (next_month(date.fromisoformat(f"{m}-01")), local_time(when), kw)
+        for m, kw, when in peaks
+        if m < month and when is not None
+    ]
     return ResumePoint(
         time=time,
         registers_wh=tuple(state[1:5]),
@@ -83,16 +88,6 @@ def resume_point(connection: sqlite3.Connection) -> ResumePoint | None:
         month_peak=current[0] if current else None,
         history=tuple(closed[-13:]),
     )
-
-
-def _local(epoch: int) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC).astimezone(BRUSSELS)
-
-
-def _month_after(month: str) -> datetime:
-    year, number = map(int, month.split("-"))
-    year, number = (year + 1, 1) if number == 12 else (year, number + 1)
-    return datetime(year, number, 1, tzinfo=BRUSSELS)
 
 
 def _simulate_into(connection: sqlite3.Connection, meter: SimulatedMeter, now: datetime) -> None:

@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from meter_tui.p1.crc import crc16_arc
-from meter_tui.p1.telegram import MbusKind, Telegram
+from meter_tui.p1.telegram import Telegram
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 _QUARTER = 900
@@ -64,7 +64,8 @@ class _DayPlan:
     sunset: int
     sun: float  # the sun's height at noon as a share of the panel's full output (0.3 in December, 0.9 in June)
     heating: float  # gas m3 per hour while the heating runs
-    water: list[tuple[int, int, float]] = field(default_factory=list)  # (start, seconds, m3): showers, taps, ...
+    # (start, seconds, m3, gas m3 an hour to heat it): showers, taps, toilet, appliances.
+    water: list[tuple[int, int, float, float]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,30 +87,26 @@ class ResumePoint:
                      telegram.export_night_kwh)  # fmt: skip
         if telegram.timestamp is None or any(r is None for r in registers):
             return None
-        gas = water = 0.0
-        for device in telegram.mbus:
-            if device.reading is not None and device.kind is MbusKind.GAS:
-                gas = device.reading.value
-            elif device.reading is not None and device.kind is MbusKind.WATER:
-                water = device.reading.value
+        gas, water = telegram.gas, telegram.water
         peak = telegram.month_peak
         history = tuple(
-            (_next_month(entry.month), entry.time, entry.kw)
+            (next_month(entry.month), entry.time, entry.kw)
             for entry in telegram.peak_history or ()
             if entry.time is not None and entry.kw is not None
         )
         return cls(
             time=telegram.timestamp,
             registers_wh=tuple(round(r * 1000) for r in registers),  # type: ignore[arg-type, operator]
-            gas_m3=gas,
-            water_m3=water,
+            gas_m3=gas.reading.value if gas is not None and gas.reading is not None else 0.0,
+            water_m3=water.reading.value if water is not None and water.reading is not None else 0.0,
             quarter_wh=round((telegram.quarter_average_kw or 0.0) * 250),
             month_peak=(peak.time, peak.kw) if peak and peak.time and peak.kw is not None else None,
             history=history,
         )
 
 
-def _next_month(month: date) -> datetime:
+def next_month(month: date) -> datetime:
+    """Midnight of the first day of the month after `month`'s: when 0-0:98.1.0 says that month closed."""
     year, number = (month.year + 1, 1) if month.month == 12 else (month.year, month.month + 1)
     return datetime(year, number, 1, tzinfo=BRUSSELS)
 
@@ -163,7 +160,7 @@ class SimulatedMeter:
                 self._month_peak = resume.month_peak
             self._history = list(resume.history)
         # The running quarter's import is counted from the registers as shown (whole Wh).
-        self._quarter_base = int(self.import_day_wh) + int(self.import_night_wh)
+        self._quarter_base = self._import_shown_wh()
         if resume is not None and self._utc % _QUARTER:
             self._quarter_base -= resume.quarter_wh
         serial = f"1SIM{seed % 10**10:010d}".encode().hex().upper()
@@ -222,12 +219,17 @@ class SimulatedMeter:
         degree_days = max(0.0, 16.5 - temperature)
         clouds = (0.1, 0.3, 0.5, 0.8, 0.95)
         cloud_weights = (3, 3, 2, 1, 1) if summer > 0.3 else (1, 1, 2, 3, 3) if summer < -0.3 else (2, 2, 2, 2, 2)
-        water = [(rng.randint(6 * 3600 + 1800, 8 * 3600), 480, rng.uniform(0.04, 0.08))]  # a morning shower
-        water += [(rng.randint(19 * 3600, 22 * 3600), 480, rng.uniform(0.04, 0.08)) for _ in range(rng.randint(0, 2))]
-        water += [(rng.randint(7 * 3600, 23 * 3600), 20, 0.006) for _ in range(rng.randint(6, 14))]  # toilet
-        water += [(rng.randint(8 * 3600, 21 * 3600), 60, rng.uniform(0.002, 0.01)) for _ in range(rng.randint(4, 9))]
-        water += [(run.start, 600, 0.045) for run in runs if run.watts == 500]  # the washing machine fills
-        water += [(run.start, 300, 0.012) for run in runs if run.watts == 1800]  # the dishwasher
+        shower = 0.9  # gas m3 an hour while hot water runs
+        water = [(rng.randint(6 * 3600 + 1800, 8 * 3600), 480, rng.uniform(0.04, 0.08), shower)]  # morning shower
+        water += [
+            (rng.randint(19 * 3600, 22 * 3600), 480, rng.uniform(0.04, 0.08), shower) for _ in range(rng.randint(0, 2))
+        ]
+        water += [(rng.randint(7 * 3600, 23 * 3600), 20, 0.006, 0.0) for _ in range(rng.randint(6, 14))]  # toilet
+        water += [
+            (rng.randint(8 * 3600, 21 * 3600), 60, rng.uniform(0.002, 0.01), 0.0) for _ in range(rng.randint(4, 9))
+        ]  # taps
+        water += [(run.start, 600, 0.045, 0.0) for run in runs if run.watts == 500]  # the washing machine fills
+        water += [(run.start, 300, 0.012, 0.0) for run in runs if run.watts == 1800]  # the dishwasher
         return _DayPlan(
             runs=runs,
             cloudiness=rng.choices(clouds, cloud_weights)[0],
@@ -302,7 +304,7 @@ class SimulatedMeter:
                 self.export_day_wh += wh
                 truth.export_day_kwh += wh / 1000
         self._gas_and_water(second, plan, truth, span=span, clock=clock, letter=letter)
-        quarter_kw = (int(self.import_day_wh) + int(self.import_night_wh) - self._quarter_base) * 4 / 1000
+        quarter_kw = (self._import_shown_wh() - self._quarter_base) * 4 / 1000
         utc = self._utc = utc + span - 1
         if span > 1:
             clock, letter = self._clock()
@@ -334,13 +336,17 @@ class SimulatedMeter:
     def _close_quarter(self, utc: int, average_kw: float, truth: DayTruth) -> None:
         start = self._local(utc - _QUARTER + 1)
         average_kw = round(average_kw, 3)
-        self._quarter_base = int(self.import_day_wh) + int(self.import_night_wh)
+        self._quarter_base = self._import_shown_wh()
         if average_kw > self._month_peak[1]:
             self._month_peak = (start, average_kw)
             self._peak_line = None
         if average_kw > truth.peak_kw:
             truth.peak_kw = average_kw
             truth.peak_start = start
+
+    def _import_shown_wh(self) -> int:
+        """Import as the telegrams show it, in whole Wh: what a history finds from their differences."""
+        return int(self.import_day_wh) + int(self.import_night_wh)
 
     def _close_month(self, closed: datetime) -> None:
         peak_time, peak_kw = self._month_peak
@@ -358,11 +364,10 @@ class SimulatedMeter:
         gas = plan.heating / 3600.0 if heating_on else plan.heating / 3600.0 * 0.2
         gas += 0.15 / 57600.0 if heating_on else 0.0  # cooking
         water = 0.0
-        for start, length, m3 in plan.water:
+        for start, length, m3, heating in plan.water:
             if start <= second < start + length:
                 water += m3 / length
-                if length == 480:
-                    gas += 0.9 / 3600.0  # hot water for a shower
+                gas += heating / 3600.0
         utc = self._utc
         # Captured at the 5-minute mark, before that second is used: a day's gas is what was used in it.
         if (utc + span - 1) // 300 != (utc - 1) // 300 or self._mbus_lines is None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from meter_tui.p1.reader import TelegramReader
+from meter_tui.p1.reader import ReadResult, TelegramReader
 from meter_tui.store.fluvius import is_fluvius_export, read_export, store_export
 from meter_tui.store.ingest import Ingestor
 
@@ -104,29 +104,40 @@ def _import_capture(
     ingestor = Ingestor(connection, keep_raw=False)
     total = path.stat().st_size
     done = 0
-    quarters: set[int] = set()
+    span: list[int] = []  # the first and the latest telegram's time
     with path.open("rb") as handle:
         while chunk := handle.read(_CHUNK):
             done += len(chunk)
-            _ingest(reader.feed(chunk), ingestor, result, quarters)
+            _ingest(reader.feed(chunk), ingestor, result, span)
             if progress is not None:
                 progress(done, total, reader.rejected)
-    _ingest(reader.flush(), ingestor, result, quarters)
-    # The first telegram only gives the registers to count from; its quarter gets energy from the next one.
-    result.quarters = len(quarters)
+    _ingest(reader.flush(), ingestor, result, span)
     if not ingestor.flush():
         result.problems.append(ingestor.stats.last_error)
+    if span:
+        result.quarters = connection.execute(
+            "SELECT count(*) FROM quarter WHERE start BETWEEN ? AND ?", (span[0] - span[0] % 900, span[-1])
+        ).fetchone()[0]
     result.records = reader.good
     result.rejected = reader.rejected
     result.skipped = ingestor.stats.skipped
 
 
-def _ingest(results: list, ingestor: Ingestor, result: ImportResult, quarters: set[int]) -> None:
+def _ingest(results: list[ReadResult], ingestor: Ingestor, result: ImportResult, span: list[int]) -> None:
+    """Ingest a chunk's telegrams, keep its problems, and move `span` to the first and latest telegram's time."""
     for read in results:
         if read.telegram is not None:
             ingestor.add(read.telegram)
-            if (stamp := read.telegram.timestamp) is not None:
-                moment = int(stamp.timestamp())
-                quarters.add(moment - moment % 900)
         elif len(result.problems) < 20:
             result.problems.append(f"{result.path.name}: byte {read.offset}: {read.error.message}")
+    if not span and (first := _stamp(results)) is not None:
+        span.append(first)
+    if (latest := _stamp(reversed(results))) is not None:
+        span[1:] = [latest]
+
+
+def _stamp(results: Iterable[ReadResult]) -> int | None:
+    """The time of the first telegram with one, in UTC seconds: the scan stops there."""
+    stamps = (r.telegram.timestamp for r in results if r.telegram is not None and r.telegram.timestamp is not None)
+    stamp = next(stamps, None)
+    return int(stamp.timestamp()) if stamp is not None else None

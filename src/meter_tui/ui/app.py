@@ -101,8 +101,7 @@ class MeterApp(App[None]):
         self.status: StatusEvent | None = None
         self.role: Role | None = None
         self.owner_pid: int | None = None
-        self.received: float | None = None
-        self._arrivals: deque[float] = deque(maxlen=RATE_WINDOW)
+        self._arrivals: deque[float] = deque(maxlen=RATE_WINDOW)  # when the last telegrams were received
         # Telegrams posted and not yet handled: the meter worker waits beyond a few, so a replay faster than the app
         # slows to the app's pace instead of filling the message queue (and the source line shows that pace).
         self._in_flight = asyncio.Semaphore(IN_FLIGHT)
@@ -148,7 +147,6 @@ class MeterApp(App[None]):
     async def on_telegram_received(self, message: TelegramReceived) -> None:
         self._in_flight.release()
         await self.in_store(self.session.add, message.telegram)
-        self.received = message.received
         self._arrivals.append(message.received)
         self.good += 1
         self.telegram = message.telegram
@@ -176,8 +174,8 @@ class MeterApp(App[None]):
             parts += [status.source, state]
         if self.role is Role.FOLLOWER:
             parts.append(self.role_text())
-        if self.received is not None:
-            age = max(0.0, self._clock() - self.received)
+        if (received := self.received) is not None:
+            age = max(0.0, self._clock() - received)
             stale = age > STALE_SECONDS
             alarm = alarm or stale
             # Seconds are counted only once a telegram is late: at one a second the line then changes with the
@@ -192,6 +190,11 @@ class MeterApp(App[None]):
             alarm = True
         self.source_alarm = alarm
         self.source_line = " · ".join(parts)
+
+    @property
+    def received(self) -> float | None:
+        """When the latest telegram was received."""
+        return self._arrivals[-1] if self._arrivals else None
 
     def role_text(self) -> str:
         """This process's part, said the same way on the source line and in Settings."""

@@ -32,23 +32,17 @@ class MeterScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._dirty = True
-        self.watch(self.app, "telegram", self._telegram_changed, init=False)
-        self.watch(self.app, "rates_version", self._rates_changed, init=False)
+        self.watch(self.app, "telegram", self._changed, init=False)
+        self.watch(self.app, "rates_version", self._changed, init=False)
         if self.SHOWS_SOURCE_STATE:
-            self.watch(self.app, "source_line", self._source_changed, init=False)
+            self.watch(self.app, "source_line", self._changed, init=False)
         self.redraw()
 
-    def _telegram_changed(self, _: Any) -> None:
+    def _changed(self, _: Any) -> None:
         if self.is_current:
             self.redraw()
         else:
             self._dirty = True
-
-    def _rates_changed(self, _: Any) -> None:
-        self._telegram_changed(None)
-
-    def _source_changed(self, _: Any) -> None:
-        self._telegram_changed(None)
 
     def on_screen_resume(self) -> None:
         if getattr(self, "_dirty", False):
