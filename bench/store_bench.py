@@ -17,7 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from meter_tui.energy.rates import EXAMPLE_RATES, parse_rates
-from meter_tui.report import build_report
+from meter_tui.services.report import build_report
 from meter_tui.sources.simulator import BRUSSELS, SimulatedMeter
 from meter_tui.store.database import open_database, transaction
 from meter_tui.store.localtime import day_key

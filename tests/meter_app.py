@@ -12,7 +12,7 @@ from pathlib import Path
 from meter_tui.mqtt.publisher import MqttPublisher
 from meter_tui.p1 import parse_telegram
 from meter_tui.p1.reader import ReadResult
-from meter_tui.session import Session
+from meter_tui.services.session import Session
 from meter_tui.sources.feed import FeedState, StatusEvent, TelegramEvent
 from meter_tui.sources.hub import HubEvent, Role, RoleEvent
 from meter_tui.sources.simulator import BRUSSELS, SimulatedMeter

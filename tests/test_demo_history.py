@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from meter_tui.demo_history import demo_meter
 from meter_tui.p1 import parse_telegram
 from meter_tui.p1.reader import TelegramReader
+from meter_tui.services.demo import demo_meter
 from meter_tui.sources.demo import DemoSource
 from meter_tui.sources.simulator import BRUSSELS
 from meter_tui.store.database import StoreError, open_database

@@ -25,7 +25,8 @@ from meter_tui.mqtt.payload import SENSORS, discovery, meter_id, state
 from meter_tui.mqtt.publisher import MqttPublisher
 from meter_tui.mqtt.settings import MqttSettingsError, parse_mqtt_url
 from meter_tui.p1 import parse_telegram
-from meter_tui.session import LiveValues, Session
+from meter_tui.p1.quantities import LiveValues
+from meter_tui.services.session import Session
 from meter_tui.sources.simulator import BRUSSELS, SimulatedMeter
 from tests.conftest import free_port, require_program, telegram_bytes
 from tests.meter_app import build_fixture, make_app, settle

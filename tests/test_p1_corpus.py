@@ -111,11 +111,11 @@ def test_stream_of_fourteen_in_random_chunks():
 
 def test_registry_describes_known_channel_and_unknown_codes():
     assert describe("1-0:1.8.1").unit == "kWh"
-    assert describe("1-0:1.8.1").name == "import_day"
+    assert describe("1-0:1.8.1").key == "import_day_kwh"
     gas = describe("0-2:24.2.3")
     assert gas.code == "0-2:24.2.3"
     assert "channel 2" in gas.description
-    assert describe("9-9:9.9.9").name == "unknown"
+    assert describe("9-9:9.9.9").key == "unknown"
 
 
 def test_errors_say_what_and_where():

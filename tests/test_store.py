@@ -16,7 +16,7 @@ import pytest
 from meter_tui.energy.rates import parse_rates
 from meter_tui.p1 import parse_telegram
 from meter_tui.p1.telegram import Telegram
-from meter_tui.report import build_report, report_to_json
+from meter_tui.services.report import build_report, report_to_json
 from meter_tui.sources.simulator import BRUSSELS, SimulatedMeter
 from meter_tui.store.database import open_database
 from meter_tui.store.ingest import Ingestor

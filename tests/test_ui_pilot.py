@@ -13,7 +13,7 @@ from textual.coordinate import Coordinate
 from textual.widgets import Button, DataTable, Input, Static
 
 from meter_tui.energy.costs import Cost, Usage
-from meter_tui.session import Column
+from meter_tui.services.views import Column
 from meter_tui.sources.feed import FeedState, StatusEvent, TelegramEvent
 from meter_tui.sources.hub import Role, RoleEvent
 from meter_tui.ui.screens.history import HistoryScreen, table_rows
@@ -118,7 +118,7 @@ async def test_a_broken_rates_file_is_refused_and_the_example_prices_are_used(fi
         await settle(pilot)
         message = str(app.screen.query_one("#rates-message", Static).render())
         assert "Refused" in message and "rates.json" in message and "Electricity" in message
-        assert app.session.book.current.import_day == 0.31
+        assert app.prices is not None and app.prices.book.current.import_day == 0.31
 
 
 async def test_while_the_meter_reconnects_the_status_line_says_so_and_data_is_marked_stale(fixture, tmp_path: Path):

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from meter_tui.ui.screens import SCREENS as SCREEN_TABLE
 from tests.meter_app import build_fixture, make_app, settle
 
-SCREENS = {"live": "l", "history": "h", "peak": "p", "telegram": "t", "settings": "s"}
+SCREENS = {entry.mode: entry.key for entry in SCREEN_TABLE}  # every screen of the table, by its key
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def shows(screen: str, *keys: str):
         await settle(pilot)
         # A crashed or empty screen must never become the contract.
         assert type(pilot.app.screen).__name__.lower() == f"{screen}screen"
-        assert pilot.app.session.latest is not None
+        assert pilot.app.live is not None
 
     return show
 

@@ -16,16 +16,14 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from platformdirs import user_config_path
-
 from meter_tui import __version__
-from meter_tui.config import APP_NAME, Config, ConfigError, data_dir, load_config, run_dir
+from meter_tui.config import Config, ConfigError, history_path, load_config, rates_path, run_dir, serve_dir
 from meter_tui.energy.rates import RatesError
 from meter_tui.p1.export import telegram_to_json
 from meter_tui.p1.reader import ReadResult, TelegramReader
 from meter_tui.sources import DemoSource, SourceChoice
 from meter_tui.sources.hub import SharedMeter
-from meter_tui.store.database import StoreError, default_db_path
+from meter_tui.store.database import StoreError
 
 if TYPE_CHECKING:
     from meter_tui.mqtt.publisher import MqttPublisher
@@ -113,7 +111,7 @@ def shared_meter(args: argparse.Namespace, config: Config) -> SharedMeter:
         silence_timeout=config.meter.silence_timeout,
     )
     if choice.demo:
-        from meter_tui.demo_history import demo_meter  # noqa: PLC0415
+        from meter_tui.services.demo import demo_meter  # noqa: PLC0415
         from meter_tui.sources.simulator import ResumePoint, SimulatedMeter  # noqa: PLC0415
 
         def say(text: str) -> None:
@@ -165,39 +163,32 @@ def _store_options(parser: argparse.ArgumentParser, *, rates: bool = True) -> No
 
 
 def db_path(args: argparse.Namespace, config: Config) -> Path:
-    """The demo meter and replays keep histories of their own: trying the demo, or replaying someone else's
-    capture, on a Pi that records the real meter must never mix their days into the real ones (`import` is the
-    way to add a capture to the history)."""
-    if args.db:
-        return Path(args.db)
-    if getattr(args, "demo", False):
-        return data_dir() / "demo.sqlite"
-    if getattr(args, "replay", None):
-        return data_dir() / "replay.sqlite"
-    return config.store.db or default_db_path()
+    return history_path(
+        config, args.db, demo=getattr(args, "demo", False), replay=getattr(args, "replay", None) is not None
+    )
 
 
-def rates_path(args: argparse.Namespace) -> Path:
-    return args.rates or user_config_path(APP_NAME) / "rates.json"
+def _rates(args: argparse.Namespace) -> Path:
+    return rates_path(args.rates)
 
 
 def _record_command(args: argparse.Namespace) -> int:
-    from meter_tui.session import Session  # noqa: PLC0415
-    from meter_tui.sources.recorder import Recorder  # noqa: PLC0415 - only this command needs it
+    from meter_tui.commands.record import Recorder  # noqa: PLC0415 - only this command needs it
+    from meter_tui.services.session import Session  # noqa: PLC0415
 
     config = _config(args)
-    session = Session(db_path(args, config), rates_path(args), raw_days=config.store.raw_days)
+    session = Session(db_path(args, config), _rates(args), raw_days=config.store.raw_days)
     recorder = Recorder(shared_meter(args, config), session, capture=args.capture)
     recorder.publisher = mqtt_publisher(args, config, log=recorder.say)
     return asyncio.run(recorder.run())
 
 
 def _app_command(args: argparse.Namespace) -> int:
-    from meter_tui.session import Session  # noqa: PLC0415 - Textual loads only for the app
+    from meter_tui.services.session import Session  # noqa: PLC0415 - Textual loads only for the app
     from meter_tui.ui.app import create_app  # noqa: PLC0415
 
     config = _config(args)
-    session = Session(db_path(args, config), rates_path(args), raw_days=config.store.raw_days)
+    session = Session(db_path(args, config), _rates(args), raw_days=config.store.raw_days)
     # The app logs nothing to the terminal it draws on: the settings screen shows the broker's state.
     publisher = mqtt_publisher(args, config, log=lambda _: None)
     app = create_app(session, shared_meter(args, config).events, publisher=publisher)
@@ -235,24 +226,24 @@ def _serve_command(args: argparse.Namespace) -> int:
             "anyone who can reach it sees the meter and can change settings",
             file=sys.stderr,
         )
-    serve(forwarded, host=args.host, port=args.http_port, public_url=args.public_url, folder=data_dir() / "serve")
+    serve(forwarded, host=args.host, port=args.http_port, public_url=args.public_url, folder=serve_dir())
     return 0
 
 
 def _import_command(args: argparse.Namespace) -> int:
-    from meter_tui.store.import_cli import run_import  # noqa: PLC0415
+    from meter_tui.commands.importing import run_import  # noqa: PLC0415
 
     return run_import(args.files, db_path(args, _config(args)))
 
 
 def _report_command(args: argparse.Namespace) -> int:
-    from meter_tui.store.report_cli import run_report  # noqa: PLC0415
+    from meter_tui.commands.report import run_report  # noqa: PLC0415
 
-    return run_report(db_path(args, _config(args)), rates_path(args), args.first, args.last, as_json=args.json)
+    return run_report(db_path(args, _config(args)), _rates(args), args.first, args.last, as_json=args.json)
 
 
 def _export_command(args: argparse.Namespace) -> int:
-    from meter_tui.store.report_cli import run_export  # noqa: PLC0415
+    from meter_tui.commands.report import run_export  # noqa: PLC0415
 
     return run_export(db_path(args, _config(args)), args.first, args.last, args.out)
 

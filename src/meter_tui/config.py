@@ -1,4 +1,5 @@
-"""Settings that are never set by editing code: the config file, environment variables, the command line.
+"""Settings that are never set by editing code: the config file, environment variables, the command line; and the
+one place that decides where meter-tui keeps its files.
 
 The config file is TOML at `<user config dir>/config.toml` (`~/.config/meter-tui/config.toml` on Linux), or the
 file named by METER_TUI_CONFIG. The command line wins over the environment, which wins over the file.
@@ -81,6 +82,32 @@ def run_dir(env: Mapping[str, str] = os.environ) -> Path:
     """Where the owner's lock and socket live. The data dir, not XDG_RUNTIME_DIR: a process started by cron at boot
     has no runtime dir, and all processes of a user must find the same socket."""
     return Path(env["METER_TUI_RUN_DIR"]) if env.get("METER_TUI_RUN_DIR") else data_dir(env) / "run"
+
+
+def rates_path(explicit: Path | None = None, env: Mapping[str, str] = os.environ) -> Path:
+    """rates.json: the one given, else the user's, beside the config file's folder."""
+    return explicit or user_config_path(APP_NAME) / "rates.json"
+
+
+def history_path(
+    config: Config, explicit: Path | None = None, *, demo: bool = False, replay: bool = False,
+    env: Mapping[str, str] = os.environ,
+) -> Path:  # fmt: skip
+    """The history database. The demo meter and replays keep histories of their own: trying the demo, or replaying
+    someone else's capture, on a Pi that records the real meter must never mix their days into the real ones
+    (`import` is the way to add a capture to the history)."""
+    if explicit:
+        return explicit
+    if demo:
+        return data_dir(env) / "demo.sqlite"
+    if replay:
+        return data_dir(env) / "replay.sqlite"
+    return config.store.db or data_dir(env) / "meter.sqlite"
+
+
+def serve_dir(env: Mapping[str, str] = os.environ) -> Path:
+    """Where `serve` keeps its page template."""
+    return data_dir(env) / "serve"
 
 
 _TYPES: dict[str, dict[str, type]] = {

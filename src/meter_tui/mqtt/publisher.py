@@ -16,7 +16,7 @@ from typing import Any
 from meter_tui.config import ConfigError
 from meter_tui.mqtt.payload import discovery, meter_id, state
 from meter_tui.mqtt.settings import MqttSettings
-from meter_tui.session import LiveValues
+from meter_tui.p1.quantities import LiveValues
 
 MIN_INTERVAL = 1.0
 RETRY_FIRST, RETRY_MAX = 1.0, 30.0

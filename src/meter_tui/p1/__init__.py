@@ -1,8 +1,8 @@
-"""bytes -> telegrams: framing, CRC, parsing and the OBIS registry. Pure code: no I/O, no clock."""
+"""bytes -> telegrams: framing, CRC, parsing and the quantities table. Pure code: no I/O, no clock."""
 
 from meter_tui.p1.errors import CrcError, FramingError, TelegramError, TelegramValueError
-from meter_tui.p1.obis import REGISTRY, ObisInfo, describe
 from meter_tui.p1.parser import parse_telegram
+from meter_tui.p1.quantities import QUANTITIES, LiveValues, Quantity, describe
 from meter_tui.p1.telegram import (
     DataObject,
     MbusDevice,
@@ -16,17 +16,18 @@ from meter_tui.p1.telegram import (
 )
 
 __all__ = [
-    "REGISTRY",
+    "QUANTITIES",
     "CrcError",
     "DataObject",
     "FramingError",
+    "LiveValues",
     "MbusDevice",
     "MbusKind",
     "MbusReading",
     "MonthPeak",
-    "ObisInfo",
     "Peak",
     "Phase",
+    "Quantity",
     "Tariff",
     "Telegram",
     "TelegramError",

@@ -15,6 +15,7 @@ from typing import Any
 
 from meter_tui.p1.crc import crc16_arc
 from meter_tui.p1.errors import CrcError, FramingError, TelegramError, TelegramValueError
+from meter_tui.p1.quantities import PARSED, Rule
 from meter_tui.p1.telegram import DataObject, MbusDevice, MbusReading, MonthPeak, Peak, Phase, Tariff, Telegram
 from meter_tui.p1.values import decode_octets, parse_int, parse_quantity, parse_timestamp
 
@@ -33,13 +34,14 @@ Handler = Callable[["_Builder", str], None]
 class _Builder:
     """The mutable state of one parse; frozen into a Telegram at the end."""
 
-    __slots__ = ("fields", "mbus", "phases", "relays")
+    __slots__ = ("extra", "fields", "mbus", "phases", "relays")
 
     def __init__(self) -> None:
         self.fields: dict[str, Any] = {}
         self.phases: tuple[dict[str, float], ...] = ({}, {}, {})
         self.mbus: dict[int, dict[str, Any]] = {}
         self.relays: list[tuple[int, int]] = []
+        self.extra: list[tuple[str, int | float | str]] = []
 
     def device(self, channel: int) -> dict[str, Any]:
         device = self.mbus.get(channel)
@@ -73,42 +75,21 @@ class _Builder:
             phases=self._phases(),
             relays=tuple(self.relays),
             mbus=self._devices(),
+            extra=tuple(self.extra),
             **self.fields,
         )
-
-
-# Objects that are one number with a unit: code -> (target, field), target 0 being the Telegram's own fields and
-# 1 to 3 the phases. Handled inline in the parse loop: they are two thirds of every telegram.
-_NUMERIC: dict[str, tuple[int, str]] = {
-    "1-0:1.8.1": (0, "import_day_kwh"),
-    "1-0:1.8.2": (0, "import_night_kwh"),
-    "1-0:2.8.1": (0, "export_day_kwh"),
-    "1-0:2.8.2": (0, "export_night_kwh"),
-    "1-0:1.8.0": (0, "import_total_kwh"),
-    "1-0:2.8.0": (0, "export_total_kwh"),
-    "1-0:1.7.0": (0, "power_import_kw"),
-    "1-0:2.7.0": (0, "power_export_kw"),
-    "1-0:1.4.0": (0, "quarter_average_kw"),
-    "0-0:17.0.0": (0, "limiter_kw"),
-    "1-0:31.4.0": (0, "fuse_a"),
-    "1-0:21.7.0": (1, "import_kw"),
-    "1-0:41.7.0": (2, "import_kw"),
-    "1-0:61.7.0": (3, "import_kw"),
-    "1-0:22.7.0": (1, "export_kw"),
-    "1-0:42.7.0": (2, "export_kw"),
-    "1-0:62.7.0": (3, "export_kw"),
-    "1-0:32.7.0": (1, "voltage_v"),
-    "1-0:52.7.0": (2, "voltage_v"),
-    "1-0:72.7.0": (3, "voltage_v"),
-    "1-0:31.7.0": (1, "current_a"),
-    "1-0:51.7.0": (2, "current_a"),
-    "1-0:71.7.0": (3, "current_a"),
-}
 
 
 def _integer(field: str) -> Handler:
     def handle(builder: _Builder, sent: str) -> None:
         builder.fields[field] = parse_int(sent[1:-1])
+
+    return handle
+
+
+def _text(field: str) -> Handler:
+    def handle(builder: _Builder, sent: str) -> None:
+        builder.fields[field] = sent[1:-1]
 
     return handle
 
@@ -120,20 +101,25 @@ def _octets(field: str) -> Handler:
     return handle
 
 
-def _version(builder: _Builder, sent: str) -> None:
-    builder.fields["version"] = sent[1:-1]
+def _timestamp(field: str) -> Handler:
+    def handle(builder: _Builder, sent: str) -> None:
+        builder.fields[field] = parse_timestamp(sent[1:-1])
+
+    return handle
 
 
-def _timestamp(builder: _Builder, sent: str) -> None:
-    builder.fields["timestamp"] = parse_timestamp(sent[1:-1])
+def _tariff(field: str) -> Handler:
+    def handle(builder: _Builder, sent: str) -> None:
+        builder.fields[field] = _TARIFFS.get(parse_int(sent[1:-1]))
+
+    return handle
 
 
-def _tariff(builder: _Builder, sent: str) -> None:
-    builder.fields["tariff"] = _TARIFFS.get(parse_int(sent[1:-1]))
+def _month_peak(field: str) -> Handler:
+    def handle(builder: _Builder, sent: str) -> None:
+        builder.fields[field] = _peak(sent)
 
-
-def _month_peak(builder: _Builder, sent: str) -> None:
-    builder.fields["month_peak"] = _peak(sent)
+    return handle
 
 
 @lru_cache(maxsize=64)
@@ -144,10 +130,13 @@ def _peak(sent: str) -> Peak:
     return Peak(time, parse_quantity(quantity)[0] if time is not None else None)
 
 
-def _peak_history(builder: _Builder, sent: str) -> None:
-    history = _month_peaks(sent)
-    if history is not None:
-        builder.fields["peak_history"] = history
+def _peak_history(field: str) -> Handler:
+    def handle(builder: _Builder, sent: str) -> None:
+        history = _month_peaks(sent)
+        if history is not None:
+            builder.fields[field] = history
+
+    return handle
 
 
 @lru_cache(maxsize=64)
@@ -174,22 +163,18 @@ def _month_peaks(sent: str) -> tuple[MonthPeak, ...] | None:
     return tuple(entries)
 
 
-_HANDLERS: dict[str, Handler] = {
-    "0-0:1.0.0": _timestamp,
-    "0-0:96.14.0": _tariff,
-    "1-0:1.6.0": _month_peak,
-    "0-0:98.1.0": _peak_history,
-    "0-0:96.1.4": _version,
-    "1-3:0.2.8": _version,
-    "0-0:96.3.10": _integer("breaker"),
-    "1-0:94.32.1": _integer("grid_config_v"),
-    "0-0:96.7.21": _integer("power_failures"),
-    "0-0:96.7.9": _integer("long_power_failures"),
-    "0-0:96.1.1": _octets("equipment_id"),
-    "0-0:96.1.0": _octets("equipment_id"),
-    "0-0:96.1.2": _octets("ean"),
-    "0-0:96.13.0": _octets("message"),
-}
+def _extra_integer(key: str) -> Handler:
+    def handle(builder: _Builder, sent: str) -> None:
+        builder.extra.append((key, parse_int(sent[1:-1])))
+
+    return handle
+
+
+def _extra_number(key: str) -> Handler:
+    def handle(builder: _Builder, sent: str) -> None:
+        builder.extra.append((key, parse_quantity(sent[1:-1])[0]))
+
+    return handle
 
 
 @lru_cache(maxsize=64)
@@ -230,19 +215,49 @@ def _old_reading(builder: _Builder, channel: int, sent: str) -> None:
     builder.device(channel)["reading"] = MbusReading(parse_timestamp(values[0]), float(values[6]), values[5])
 
 
-# Objects of M-Bus channel n (0-n:...), by what follows the colon. Virtual relays (0-n:96.3.10, e-MUCS 2.x) are
-# not M-Bus devices: they must not make a device appear.
-_CHANNEL_HANDLERS: dict[str, Callable[[_Builder, int, str], None]] = {
-    "96.3.10": _relay,
-    "24.1.0": _device_type,
-    "96.1.1": _device_serial,
-    "96.1.0": _device_serial,
-    "96.1.2": _device_ean,
-    "24.4.0": _valve,
-    "24.2.1": _reading,
-    "24.2.3": _reading,
-    "24.3.0": _old_reading,
+# Each parse rule of the quantities table, as a handler factory (given the field) or a channel handler.
+_FIELD_RULES: dict[Rule, Callable[[str], Handler]] = {
+    Rule.INTEGER: _integer,
+    Rule.TEXT: _text,
+    Rule.OCTETS: _octets,
+    Rule.TIMESTAMP: _timestamp,
+    Rule.TARIFF: _tariff,
+    Rule.PEAK: _month_peak,
+    Rule.PEAK_HISTORY: _peak_history,
 }
+_EXTRA_RULES: dict[Rule, Callable[[str], Handler]] = {Rule.INTEGER: _extra_integer, Rule.NUMBER: _extra_number}
+ChannelHandler = Callable[[_Builder, int, str], None]
+_CHANNEL_RULES: dict[Rule, ChannelHandler] = {
+    Rule.RELAY: _relay,
+    Rule.DEVICE_TYPE: _device_type,
+    Rule.DEVICE_SERIAL: _device_serial,
+    Rule.DEVICE_EAN: _device_ean,
+    Rule.VALVE: _valve,
+    Rule.READING: _reading,
+    Rule.OLD_READING: _old_reading,
+}
+
+
+def _routing() -> tuple[dict[str, tuple[int, str]], dict[str, Handler], dict[str, ChannelHandler]]:
+    """The parse loop's three lookups, derived from the quantities table: numbers written inline (code -> target
+    and field, target 0 being the Telegram and 1 to 3 the phases: two thirds of every telegram), other objects of
+    the meter (code -> handler) and objects of M-Bus channels (what follows `0-n:` -> handler)."""
+    numeric: dict[str, tuple[int, str]] = {}
+    handlers: dict[str, Handler] = {}
+    channel: dict[str, ChannelHandler] = {}
+    for code, row in PARSED.items():
+        if row.rule in _CHANNEL_RULES:
+            channel[code.split(":", 1)[1]] = _CHANNEL_RULES[row.rule]
+        elif row.rule is Rule.NUMBER and row.field:
+            numeric[code] = (row.phase, row.field)
+        elif not row.field and row.rule in _EXTRA_RULES:
+            handlers[code] = _EXTRA_RULES[row.rule](row.key)
+        elif row.rule in _FIELD_RULES:
+            handlers[code] = _FIELD_RULES[row.rule](row.field)
+    return numeric, handlers, channel
+
+
+_NUMERIC, _HANDLERS, _CHANNEL_HANDLERS = _routing()
 
 
 def _trailer_crc(data: bytes, end: int) -> int | None:

@@ -27,6 +27,8 @@ class MbusKind(StrEnum):
     OTHER = "other"
 
 
+DEAD_PHASE_V = 50.0  # below this a phase of a 400 V grid has lost its supply
+
 DataObject = tuple[str, str]
 """One object exactly as sent: (OBIS code, its values with their parentheses, e.g. '(231102114500W)(03.064*kW)').
 
@@ -134,6 +136,8 @@ class Telegram:
     power_failures: int | None = None
     long_power_failures: int | None = None
     mbus: tuple[MbusDevice, ...] = ()
+    # Values of the quantities table without a field of their own (voltage sag and swell counters): (key, value).
+    extra: tuple[tuple[str, int | float | str], ...] = ()
 
     @property
     def crc_status(self) -> str:
@@ -157,6 +161,19 @@ class Telegram:
             if best is None or _newer(device.reading, best.reading):
                 best = device
         return best
+
+    def extra_value(self, key: str) -> int | float | str | None:
+        for name, value in self.extra:
+            if name == key:
+                return value
+        return None
+
+    def dead_phases(self) -> tuple[int, ...]:
+        """Phases of a three-phase meter on a 400 V grid that measure no voltage (a blown fuse, a cut wire). A meter
+        that says its grid is 3x230 V measures no voltage on L2: that is normal, not a dead phase."""
+        if len(self.phases) != 3 or self.grid_config_v == 230:
+            return ()
+        return tuple(p.phase for p in self.phases if p.voltage_v is not None and p.voltage_v < DEAD_PHASE_V)
 
     def phase(self, number: int) -> Phase | None:
         for phase in self.phases:

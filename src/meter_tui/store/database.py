@@ -9,15 +9,9 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from meter_tui.config import data_dir
-
 
 class StoreError(Exception):
     """The database cannot be opened or written: says which file and why."""
-
-
-def default_db_path() -> Path:
-    return data_dir() / "meter.sqlite"
 
 
 _MIGRATIONS: list[str] = [

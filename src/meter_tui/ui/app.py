@@ -1,4 +1,5 @@
-"""MeterApp: five screens as Textual modes, one worker that reads the meter, and the session that computes.
+"""MeterApp: the screens of the screens table as Textual modes, a supervised worker that reads the meter, and the
+session that computes views on the store thread.
 
 `create_app` is the one factory the command line, `textual serve` and the tests share (as posting does): the tests
 hand it a fixed list of events, a fixed clock and a fixed theme; the command line hands it the shared meter.
@@ -7,36 +8,37 @@ hand it a fixed list of events, a fixed clock and a fixed theme; the command lin
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, TypeVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.containers import VerticalScroll
 from textual.reactive import var
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-from meter_tui.p1.telegram import Telegram
-from meter_tui.session import Session
+from meter_tui.services.prices import PricesView
+from meter_tui.services.session import Session
+from meter_tui.services.views import Failure, LiveView, Request, View
 from meter_tui.sources.feed import FeedState, StatusEvent, TelegramEvent
 from meter_tui.sources.hub import HubEvent, Role, RoleEvent
+from meter_tui.store.database import StoreError
 from meter_tui.ui.messages import MeterStatus, TelegramReceived, TelegramRejected
-from meter_tui.ui.screens.history import HistoryScreen
-from meter_tui.ui.screens.live import LiveScreen
-from meter_tui.ui.screens.peak import PeakScreen
-from meter_tui.ui.screens.settings import SettingsScreen
-from meter_tui.ui.screens.telegram import TelegramScreen
+from meter_tui.ui.screens import SCREENS
 
 STALE_SECONDS = 5.0
 IN_FLIGHT = 4
 RATE_WINDOW = 20  # telegrams over which the source line measures a replay's real rate
 LATE_SECONDS = 2.0
-SCREENS = (("l", "live", "Live"), ("h", "history", "History"), ("p", "peak", "Peak"),
-           ("t", "telegram", "Telegram"), ("s", "settings", "Settings"))  # fmt: skip
+EVENTS_KEPT = 200
+RESTART_FIRST, RESTART_MAX = 1.0, 60.0  # seconds before a worker that died is started again, doubling
 
 if TYPE_CHECKING:
     from meter_tui.mqtt.publisher import MqttPublisher
@@ -45,40 +47,55 @@ EventSource = Callable[[], AsyncIterator[HubEvent]]
 T = TypeVar("T")
 
 
+@dataclass(frozen=True, slots=True)
+class LoggedEvent:
+    """One line of the event log: when (meter time when there is one), how bad, what."""
+
+    time: datetime
+    severity: str  # "information", "warning" or "error", as Textual's notifications
+    text: str
+
+
 class KeysScreen(ModalScreen[None]):
-    """The key help: every key of every screen on one page."""
+    """The key help, written from the screens table and the bindings: it cannot fall behind them."""
 
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close")]
 
     def compose(self) -> ComposeResult:
-        lines = [f"[b]{key}[/b]  {name}" for key, _, name in SCREENS]
-        lines += [
-            "",
-            "[b]History[/b]  [ ] previous/next period   v day/week/month/year   c import/export/gas/water/cost",
-            "[b]Telegram[/b] r raw telegram",
-            "[b]Settings[/b] edit a price, then ctrl+s to save or escape to cancel",
-            "",
-            "[b]d[/b] light/dark theme   [b]ctrl+p[/b] command palette   [b]q[/b] quit   [b]?[/b] this help",
-        ]
-        yield Static("\n".join(lines), id="keys")
+        app = self.app
+        lines = [f"[b]{entry.key}[/b]  {entry.title:<9} {entry.summary}" for entry in SCREENS]
+        for entry in SCREENS:
+            own = [f"[b]{_keys(b)}[/b] {b.description.lower()}" for b in entry.screen.BINDINGS if b.description]
+            if own:
+                lines.append(f"[b]{entry.title}[/b]: " + "   ".join(own))
+        general = [b for b in app.BINDINGS if isinstance(b, Binding) and "switch_mode" not in b.action]
+        lines += ["", "   ".join(f"[b]{_keys(b)}[/b] {b.description.lower()}" for b in general)]
+        lines.append("[b]ctrl+p[/b] command palette")
+        with VerticalScroll(id="keys-box"):
+            yield Static("\n".join(lines), id="keys")
+
+
+def _keys(binding: Binding) -> str:
+    names = {"question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]"}
+    return "/".join(names.get(key, key) for key in binding.key.split(","))
 
 
 class MeterApp(App[None]):
     CSS_PATH = "meter.tcss"
     TITLE = "meter-tui"
-    MODES = {"live": LiveScreen, "history": HistoryScreen, "peak": PeakScreen, "telegram": TelegramScreen,
-             "settings": SettingsScreen}  # fmt: skip
-    DEFAULT_MODE = "live"
+    MODES = {entry.mode: entry.screen for entry in SCREENS}
+    DEFAULT_MODE = SCREENS[0].mode
     BINDINGS = [
-        *(Binding(key, f"switch_mode('{mode}')", name) for key, mode, name in SCREENS),
+        *(Binding(entry.key, f"switch_mode('{entry.mode}')", entry.title) for entry in SCREENS),
         Binding("question_mark", "keys", "Keys"),
-        Binding("d", "toggle_theme", "Theme", show=False),
+        Binding("d", "toggle_theme", "Light/dark theme", show=False),
         Binding("q", "quit", "Quit"),
     ]
 
     # `var`, not `reactive`: the screens and the source bar watch these and repaint what changed; a `reactive` on the
     # app would also repaint the whole screen on every telegram.
-    telegram: var[Telegram | None] = var(None, always_update=True)
+    live: var[LiveView | None] = var(None, always_update=True)
+    prices: var[PricesView | None] = var(None)
     source_line: var[str] = var("starting")
     source_alarm: var[bool] = var(False)
     rates_version: var[int] = var(0)
@@ -93,6 +110,7 @@ class MeterApp(App[None]):
         publisher: MqttPublisher | None = None,
     ) -> None:
         super().__init__()
+        # The session lives on the store thread: the app calls it only through `in_store` and shows its views.
         self.session = session
         self.publisher = publisher
         self._events = events
@@ -108,17 +126,45 @@ class MeterApp(App[None]):
         self.good = 0
         self.rejected = 0
         self.last_rejection = ""
+        self.store_error = ""
+        self.history_path = session.history.db_path  # said on the settings screen; fixed for the app's life
+        # Before the store thread runs, the UI may read the session once: the prices to start with.
+        self.set_reactive(MeterApp.prices, session.prices.view)
+        self.logged: deque[LoggedEvent] = deque(maxlen=EVENTS_KEPT)
         # One thread for the history: writes and the queries that read them, in order; the UI never waits on SQLite.
         self._store_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
 
     def on_mount(self) -> None:
         self.theme = self._start_theme
-        self.read_meter()
+        if self.prices is not None and self.prices.error:
+            self.log_event(f"rates.json refused, the example prices are used: {self.prices.error}", "error")
+        self.run_worker(self._supervised("meter reader", self.read_meter), group="meter")
         if self.publisher is not None:
-            self.run_worker(self.publisher.run(), group="mqtt", exit_on_error=False)
+            self.run_worker(self._supervised("MQTT publisher", self.publisher.run), group="mqtt")
         self.set_interval(1.0, self.refresh_source_line)
 
-    @work(exclusive=True, group="meter", exit_on_error=False)
+    async def _supervised(self, name: str, work: Callable[[], Awaitable[None]]) -> None:
+        """Run `work` until it returns; when it dies, say so (notification and event log) and start it again after
+        a pause that doubles up to a minute, so that a bug met on every start does not spin."""
+        delay = RESTART_FIRST
+        while True:
+            try:
+                await work()
+            except Exception as error:  # any failure: a person is told and the worker comes back
+                self.log_event(f"{name} stopped ({type(error).__name__}: {error}); restarting in {delay:g} s", "error")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RESTART_MAX)
+            else:
+                return
+
+    def log_event(self, text: str, severity: str = "information") -> None:
+        """Into the event log, at the meter's time when there is one; warnings and errors also as a notification."""
+        live = self.live
+        when = live.telegram.timestamp if live is not None and live.telegram.timestamp else None
+        self.logged.append(LoggedEvent(when or datetime.now().astimezone(), severity, text))
+        if severity != "information":
+            self.notify(text, severity=severity, timeout=8)  # type: ignore[arg-type]
+
     async def read_meter(self) -> None:
         """The meter worker: every event of the shared meter becomes a message; reconnecting is the feed's job."""
         async for event in self._events():
@@ -139,25 +185,57 @@ class MeterApp(App[None]):
             self.role = message.role
             self.owner_pid = message.owner_pid
             if message.role is Role.OWNER:
-                await self.in_store(self.session.become_owner)
+                self._history_error(await self.in_store(self.session.become_owner))
         if message.status is not None:
             self.status = message.status
         self.refresh_source_line()
 
     async def on_telegram_received(self, message: TelegramReceived) -> None:
         self._in_flight.release()
-        await self.in_store(self.session.add, message.telegram)
-        self._arrivals.append(message.received)
-        self.good += 1
-        self.telegram = message.telegram
+        try:
+            view = await self.in_store(self.session.add_viewed, message.telegram)
+        except (sqlite3.Error, StoreError, OSError) as error:
+            self._store_failed(error)
+            return
+        finally:
+            self._arrivals.append(message.received)
+            self.good += 1
+        self.live = view
+        self._history_error(view.history_error)
         self.refresh_source_line()
-        # After the screens have their telegram: today's cost for MQTT is a query now and then.
-        if self.publisher is not None and (values := await self.in_store(self.session.live_values)) is not None:
-            self.publisher.offer(values)
+        if self.publisher is not None:
+            self.publisher.offer(view.values)
+
+    def _history_error(self, error: str) -> None:
+        """The history's state (a full disk, a locked file, or '' when all is well): a new error is said once."""
+        if error and error != self.store_error:
+            self.log_event(f"history: {error}", "error")
+        self.store_error = error
+
+    def _store_failed(self, error: Exception) -> None:
+        self._history_error(str(error))
+        self.refresh_source_line()
+
+    async def view(self, request: Request) -> View | Failure | None:
+        """The view a screen asks for, computed on the store thread. A failing query is shown in the screen and
+        logged; it never ends the app."""
+        try:
+            return await self.in_store(self.session.view, request)
+        except (sqlite3.Error, StoreError, OSError) as error:
+            self._store_failed(error)
+            return Failure(f"The history cannot be read: {error}")
+
+    async def save_rates(self, document: dict[str, Any]) -> PricesView:
+        """Check and save rates.json (raises RatesError or OSError); every cost then follows the new prices."""
+        self.prices = await self.in_store(self.session.save_rates, document)
+        self.rates_version += 1
+        self.log_event(f"prices saved to {self.prices.path}")
+        return self.prices
 
     def on_telegram_rejected(self, message: TelegramRejected) -> None:
         self.rejected += 1
         self.last_rejection = message.reason
+        self.log_event(f"telegram rejected: {message.reason}", "information")
         self.refresh_source_line()
 
     def refresh_source_line(self) -> None:
@@ -185,8 +263,8 @@ class MeterApp(App[None]):
         if (rate := self.telegram_rate()) is not None:
             parts.append(f"{rate:,.0f} telegrams/s")
         parts.append(f"{self.good} good, {self.rejected} rejected")
-        if self.session.store_error:
-            parts.append(f"history: {self.session.store_error}")
+        if self.store_error:
+            parts.append(f"history: {self.store_error}")
             alarm = True
         self.source_alarm = alarm
         self.source_line = " · ".join(parts)
@@ -223,14 +301,11 @@ class MeterApp(App[None]):
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
 
-    def rates_saved(self) -> None:
-        """Costs everywhere are recomputed with the new prices."""
-        self.rates_version += 1
-
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for _, mode, name in SCREENS:
-            yield SystemCommand(f"{name} screen", f"Show the {name.lower()} screen", lambda m=mode: self.switch_mode(m))
+        for entry in SCREENS:
+            yield SystemCommand(f"{entry.title} screen", entry.summary.capitalize(),
+                                lambda mode=entry.mode: self.switch_mode(mode))  # fmt: skip
 
     async def on_unmount(self) -> None:
         await self.in_store(self.session.close)

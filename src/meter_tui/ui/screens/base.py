@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, Static
 
+from meter_tui.services.views import Failure, Request, View
 from meter_tui.ui.widgets.source_bar import SourceBar
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ class MeterScreen(Screen[None]):
 
     def header(self) -> ComposeResult:
         yield SourceBar(id="source")
+        yield Static("", id="failure", classes="alarm", markup=False)
 
     def footer(self) -> ComposeResult:
         yield Footer()
@@ -32,7 +34,8 @@ class MeterScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._dirty = True
-        self.watch(self.app, "telegram", self._changed, init=False)
+        self.query_one("#failure").display = False
+        self.watch(self.app, "live", self._changed, init=False)
         self.watch(self.app, "rates_version", self._changed, init=False)
         if self.SHOWS_SOURCE_STATE:
             self.watch(self.app, "source_line", self._changed, init=False)
@@ -51,3 +54,14 @@ class MeterScreen(Screen[None]):
     def redraw(self) -> None:
         """Show the latest state; subclasses draw."""
         self._dirty = False
+
+    async def fetch(self, request: Request) -> View | None:
+        """The view this screen asks for, from the app; a failure is shown in its place and gives None."""
+        result = await self.meter.view(request)
+        failure = self.query_one("#failure", Static)
+        if isinstance(result, Failure):
+            failure.update(result.message)
+            failure.display = True
+            return None
+        failure.display = False
+        return result

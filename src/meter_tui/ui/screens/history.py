@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
 
 from textual import work
 from textual.app import ComposeResult
@@ -12,12 +11,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 from textual_plotext import PlotextPlot
 
-from meter_tui.energy.costs import Cost, Usage, day_cost
-from meter_tui.session import Column
+from meter_tui.services.views import COMMODITIES, VIEWS, Column, HistoryRequest, HistoryView
 from meter_tui.ui.screens.base import MeterScreen
-
-VIEWS = ("day", "week", "month", "year")
-COMMODITIES = ("import", "export", "gas", "water", "cost")
 
 
 def table_rows(columns: list[Column], kwh_per_m3: float | None) -> list[tuple[str, list[str]]]:
@@ -62,16 +57,6 @@ def _amount(value: float) -> str:
     return "0.00" if text == "-0.00" else text
 
 
-def commodity_value(commodity: str, usage: Usage, cost: Cost) -> float:
-    return {
-        "import": usage.import_kwh,
-        "export": usage.export_kwh,
-        "gas": usage.gas_m3,
-        "water": usage.water_m3,
-        "cost": cost.total,
-    }[commodity]
-
-
 class HistoryScreen(MeterScreen):
     BINDINGS = [
         Binding("left_square_bracket", "move(-1)", "Earlier"),
@@ -89,101 +74,60 @@ class HistoryScreen(MeterScreen):
         yield from self.footer()
 
     def on_mount(self) -> None:
-        self.view_index = 2
-        self.commodity_index = 0
-        self.period_offset = 0
+        self.request = HistoryRequest()
         self._drawn: tuple[object, ...] = ()
         super().on_mount()
 
     def redraw(self) -> None:
         super().redraw()
-        now = self.meter.session.now
-        if now is None:
+        live = self.meter.live
+        if live is None or live.telegram.timestamp is None:
             return
         # Sums over days and months move little in a second: the screen follows the meter's minute, and redraws
         # at once when the period, the commodity or the prices change.
-        key = (now.replace(second=0, microsecond=0), self.view_index, self.commodity_index, self.period_offset,
-               self.meter.rates_version)  # fmt: skip
+        key = (live.telegram.timestamp.replace(second=0, microsecond=0), self.request, self.meter.rates_version)
         if key != self._drawn:
             self._drawn = key
-            self.compute(now.date())
+            self.compute(self.request)
 
     @work(exclusive=True, group="history")
-    async def compute(self, today: date) -> None:
-        session = self.meter.session
-        first, last, label = self._period(today)
-        columns = await self.meter.in_store(session.columns, today)
-        if VIEWS[self.view_index] == "day":
-            series, quarters = [], await self.meter.in_store(session.quarters_of, last)
-        else:
-            series, quarters = await self.meter.in_store(session.day_series, first, last), []
-        self._show(columns, series, quarters, label)
+    async def compute(self, request: HistoryRequest) -> None:
+        view = await self.fetch(request)
+        if isinstance(view, HistoryView):
+            self._show(view)
 
-    def _period(self, today: date) -> tuple[date, date, str]:
-        view = VIEWS[self.view_index]
-        if view == "day":
-            day = today + timedelta(days=self.period_offset)
-            return day, day, f"{day:%A %d %B %Y}, per quarter-hour"
-        if view == "week":
-            monday = today - timedelta(days=today.weekday()) + timedelta(weeks=self.period_offset)
-            return monday, monday + timedelta(days=6), f"week of {monday:%d %B %Y}, per day"
-        if view == "month":
-            month = _add_months(today.replace(day=1), self.period_offset)
-            return month, _add_months(month, 1) - timedelta(days=1), f"{month:%B %Y}, per day"
-        year = date(today.year + self.period_offset, 1, 1)
-        return year, date(year.year, 12, 31), f"{year.year}, per month"
-
-    def _show(self, columns: list[Column], series: list, quarters: list, label: str) -> None:
+    def _show(self, view: HistoryView) -> None:
         table = self.query_one("#usage", DataTable)
         table.clear(columns=True)
-        table.add_columns("Usage/Cost", *(c.name for c in columns))
-        rates = self.meter.session.book.current
-        for name, values in table_rows(columns, rates.gas_kwh_per_m3):
+        table.add_columns("Usage/Cost", *(c.name for c in view.columns))
+        for name, values in table_rows(list(view.columns), view.gas_kwh_per_m3):
             table.add_row(name, *values)
-        commodity = COMMODITIES[self.commodity_index]
-        unit = {"import": "kWh", "export": "kWh", "gas": "m3", "water": "m3", "cost": "EUR"}[commodity]
+        request = view.request
         self.query_one("#chart-title", Static).update(
-            f"[b]{commodity.title()}[/b] ({unit}) · {label}   [dim]\\[ ] earlier/later · v period · c what[/dim]"
+            f"[b]{request.commodity.title()}[/b] ({view.unit}) · {view.label}   "
+            "[dim]\\[ ] earlier/later · v period · c what[/dim]"
         )
         widget = self.query_one("#chart", PlotextPlot)
         plt = widget.plt
         plt.clear_data()
         plt.clear_figure()
-        if VIEWS[self.view_index] == "day":
-            xs = [q.start.hour + q.start.minute / 60 for q in quarters]
-            ys = [commodity_value(commodity, q.usage, _quarter_cost(q.usage, self, q.start.date())) for q in quarters]
+        if request.view == "day":
             plt.xlim(0, 24)
-        elif VIEWS[self.view_index] == "year":
-            months: dict[int, float] = {}
-            for day, usage, cost in series:
-                months[day.month] = months.get(day.month, 0.0) + commodity_value(commodity, usage, cost)
-            xs, ys = list(months), list(months.values())
-        else:
-            xs = [day.day for day, _, _ in series]
-            ys = [commodity_value(commodity, usage, cost) for _, usage, cost in series]
-        if xs:
-            plt.bar(xs, ys, width=0.6 if VIEWS[self.view_index] != "day" else 0.2)
+        if view.points:
+            plt.bar([x for x, _ in view.points], [y for _, y in view.points],
+                    width=0.6 if request.view != "day" else 0.2)  # fmt: skip
         widget.refresh()
 
     def action_move(self, step: int) -> None:
-        self.period_offset += step
+        self.request = replace(self.request, offset=self.request.offset + step)
         self.redraw()
 
     def action_next_view(self) -> None:
-        self.view_index = (self.view_index + 1) % len(VIEWS)
-        self.period_offset = 0
+        view = VIEWS[(VIEWS.index(self.request.view) + 1) % len(VIEWS)]
+        self.request = replace(self.request, view=view, offset=0)
         self.redraw()
 
     def action_next_commodity(self) -> None:
-        self.commodity_index = (self.commodity_index + 1) % len(COMMODITIES)
+        commodity = COMMODITIES[(COMMODITIES.index(self.request.commodity) + 1) % len(COMMODITIES)]
+        self.request = replace(self.request, commodity=commodity)
         self.redraw()
-
-
-def _add_months(month: date, count: int) -> date:
-    index = month.year * 12 + month.month - 1 + count
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def _quarter_cost(usage: Usage, screen: HistoryScreen, day: date) -> Cost:
-    """A quarter's energy cost: the day's prices, without the monthly fixed share."""
-    return replace(day_cost(day, usage, screen.meter.session.book.on(day)), fixed=0.0)

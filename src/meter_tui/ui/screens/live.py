@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Digits, Label, Sparkline, Static
 
+from meter_tui.p1.quantities import phase_rows
 from meter_tui.p1.telegram import Tariff, Telegram
+from meter_tui.services.views import Column
 from meter_tui.ui.screens.base import MeterScreen
 from meter_tui.ui.widgets.readout import Readout
 from meter_tui.ui.widgets.tables import show_rows
-
-DEAD_PHASE_V = 50.0
-
-
-def phase_warnings(telegram: Telegram) -> list[str]:
-    """What needs attention: a phase without voltage (on a 400 V grid), a breaker that is off or waits for a press."""
-    warnings = []
-    dead = [p.phase for p in telegram.phases if p.voltage_v is not None and p.voltage_v < DEAD_PHASE_V]
-    # A meter that says its grid is 3x230 V measures no voltage on L2: that is normal, not a dead phase.
-    if dead and len(telegram.phases) == 3 and telegram.grid_config_v != 230:
-        names = ", ".join(f"L{n}" for n in dead)
-        warnings.append(f"No voltage on {names}" + (" (on a 3x230 V grid L2 reads 0 V)" if dead == [2] else ""))
-    if telegram.breaker == 0:
-        warnings.append("Main breaker is OFF")
-    elif telegram.breaker == 2:
-        warnings.append("Breaker ready to reconnect: press the button on the meter")
-    return warnings
 
 
 class LiveScreen(MeterScreen):
@@ -56,15 +40,16 @@ class LiveScreen(MeterScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#phases", DataTable)
-        table.add_columns("Phase", "Import kW", "Export kW", "Voltage V", "Current A")
+        table.add_columns("Phase", *(f"{row.heading} {row.unit}" for row in phase_rows()))
         self._night: bool | None = None
         super().on_mount()
 
     def redraw(self) -> None:
         super().redraw()
-        telegram = self.meter.session.latest
-        if telegram is None:
+        view = self.meter.live
+        if view is None:
             return
+        telegram = view.telegram
         for name, kw in (("import", telegram.power_import_kw), ("export", telegram.power_export_kw)):
             digits = self.query_one(f"#{name}", Digits)
             if digits.value != (text := f"{kw or 0.0:.3f}"):
@@ -75,17 +60,16 @@ class LiveScreen(MeterScreen):
             tariff = self.query_one("#tariff", Static)
             tariff.update(" NIGHT tariff " if night else " DAY tariff ")
             tariff.set_class(night, "night")
-        cost = self.meter.session.cost_per_hour()
+        cost = view.values.cost_per_hour_eur
         if cost is not None:
             self.query_one("#cost-now", Readout).show(f"Now {cost:+.2f} EUR/h")
         self._phases(telegram)
-        warnings = phase_warnings(telegram)
+        warnings = view.warnings
         self.query_one("#warnings", Readout).show("  ".join(f"! {w}" for w in warnings))
         self.query_one("#warnings", Readout).set_class(bool(warnings), "alarm")
         self._utilities(telegram)
-        powers = self.meter.session.powers
-        self.query_one("#spark", Sparkline).data = [i - e for i, e in powers] or [0.0]
-        self.refresh_today()
+        self.query_one("#spark", Sparkline).data = list(view.powers_kw) or [0.0]
+        self._today(view.today)
 
     def _phases(self, telegram: Telegram) -> None:
         show_rows(
@@ -93,9 +77,10 @@ class LiveScreen(MeterScreen):
             [
                 (
                     f"L{phase.phase}",
-                    *(f"{v:.3f}" if v is not None else "-" for v in (phase.import_kw, phase.export_kw)),
-                    f"{phase.voltage_v:.1f}" if phase.voltage_v is not None else "-",
-                    f"{phase.current_a:.2f}" if phase.current_a is not None else "-",
+                    *(
+                        f"{value:.{row.precision}f}" if (value := getattr(phase, row.field)) is not None else "-"
+                        for row in phase_rows()
+                    ),
                 )
                 for phase in telegram.phases
             ],
@@ -110,9 +95,7 @@ class LiveScreen(MeterScreen):
             when = device.reading.time.strftime("%H:%M") if device.reading.time else "?"
             widget.show(f"{kind.title()} {device.reading.value:.3f} {device.reading.unit} at {when}")
 
-    @work(exclusive=True, group="today")
-    async def refresh_today(self) -> None:
-        column = await self.meter.in_store(self.meter.session.today_so_far)
+    def _today(self, column: Column | None) -> None:
         if column is None:
             return
         usage, cost = column.usage, column.cost

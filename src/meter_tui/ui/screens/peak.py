@@ -12,7 +12,7 @@ from textual.widgets import DataTable, ProgressBar, Static
 from textual_plotext import PlotextPlot
 
 from meter_tui.energy.capacity import MINIMUM_PEAK_KW
-from meter_tui.session import PeakView
+from meter_tui.services.views import PeakRequest, PeakView
 from meter_tui.ui.screens.base import MeterScreen
 
 
@@ -41,8 +41,8 @@ class PeakScreen(MeterScreen):
 
     @work(exclusive=True, group="peak")
     async def compute(self) -> None:
-        view = await self.meter.in_store(self.meter.session.peak_view)
-        if view is not None:
+        view = await self.fetch(PeakRequest())
+        if isinstance(view, PeakView):
             self.show(view)
 
     def show(self, view: PeakView) -> None:

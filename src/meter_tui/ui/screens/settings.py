@@ -6,13 +6,14 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.validation import Number
 from textual.widgets import Button, Input, Label, Static
 
-from meter_tui.energy.rates import RatesError
+from meter_tui.energy.rates import RateBook, RatesError
 from meter_tui.ui.screens.base import MeterScreen
 
 # (input id, label, path in the rates document, maximum)
@@ -34,8 +35,8 @@ def editable_part(document: dict[str, Any]) -> dict[str, Any]:
     return periods[-1] if periods else document
 
 
-def current_values(session_book: Any) -> dict[str, float]:
-    rates = session_book.current
+def current_values(book: RateBook) -> dict[str, float]:
+    rates = book.current
     return {
         "import-day": rates.import_day,
         "import-night": rates.import_night,
@@ -72,25 +73,24 @@ class SettingsScreen(MeterScreen):
         super().on_mount()
 
     def _fill(self) -> None:
-        for field_id, value in current_values(self.meter.session.book).items():
+        prices = self.meter.prices
+        if prices is None:
+            return
+        for field_id, value in current_values(prices.book).items():
             self.query_one(f"#{field_id}", Input).value = f"{value:g}"
-        message = self.meter.session.rates_error
-        self._say(
-            f"Refused: {message}" if message else f"Rates file: {self.meter.session.rates_path}", error=bool(message)
-        )
+        refused = prices.error
+        self._say(f"Refused: {refused}" if refused else f"Rates file: {prices.path}", error=bool(refused))
         self._check()
 
     def redraw(self) -> None:
         super().redraw()
         app = self.meter
-        session = app.session
         status = app.status
         lines = [
             f"Source: {status.source if status else '-'}  ·  {status.state.value if status else 'starting'}",
             f"Role: {app.role_text()}  ·  telegrams {app.good} good, "
             f"{app.rejected} rejected" + (f" (last: {app.last_rejection})" if app.last_rejection else ""),
-            f"History: {session.db_path or 'not kept'}"
-            + (f"  ·  {session.store_error}" if session.store_error else ""),
+            f"History: {app.history_path or 'not kept'}" + (f"  ·  {app.store_error}" if app.store_error else ""),
         ]
         if app.publisher is not None:
             lines.append(f"MQTT: {app.publisher.settings.shown}  ·  {app.publisher.status}")
@@ -122,13 +122,14 @@ class SettingsScreen(MeterScreen):
         else:
             self.action_cancel()
 
-    def action_save(self) -> None:
-        if not self._check():
+    @work(exclusive=True, group="save")
+    async def action_save(self) -> None:
+        prices = self.meter.prices
+        if not self._check() or prices is None:
             return
-        session = self.meter.session
-        document = copy.deepcopy(session.book.document)
+        document = copy.deepcopy(prices.book.document)
         target = editable_part(document)
-        before = current_values(session.book)
+        before = current_values(prices.book)
         for field_id, _, path, _ in FIELDS:
             value = float(self.query_one(f"#{field_id}", Input).value.replace(",", "."))
             if value == before[field_id]:
@@ -140,12 +141,11 @@ class SettingsScreen(MeterScreen):
             if path[0] == "Capacity":
                 node.pop("Area", None)  # an explicit price replaces the area's built-in one
         try:
-            session.save_rates(document)
+            saved = await self.meter.save_rates(document)
         except (RatesError, OSError) as error:
             self._say(f"Not saved: {error}", error=True)
             return
-        self._say(f"Saved to {session.rates_path}; costs are recomputed.", error=False)
-        self.meter.rates_saved()
+        self._say(f"Saved to {saved.path}; costs are recomputed.", error=False)
 
     def action_cancel(self) -> None:
         self._fill()

@@ -4,32 +4,15 @@ attention highlighted; `r` shows the raw bytes."""
 from __future__ import annotations
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
-from meter_tui.p1.obis import describe
-from meter_tui.p1.telegram import Telegram, values_of
-from meter_tui.p1.values import decode_octets
+from meter_tui.services.views import TelegramRequest, TelegramView
 from meter_tui.ui.screens.base import MeterScreen
 from meter_tui.ui.widgets.readout import Readout
 from meter_tui.ui.widgets.tables import show_rows
-
-
-def attention(code: str, values: tuple[str, ...]) -> bool:
-    """Objects a person should look at: a breaker or valve not on, a phase without voltage, a message."""
-    first = values[0] if values else ""
-    if (code.endswith(":96.3.10") and code.startswith("0-0")) or code.endswith(":24.4.0"):
-        return first not in ("1", "")
-    if code in ("1-0:32.7.0", "1-0:52.7.0", "1-0:72.7.0"):
-        return first.startswith("000.0")
-    return code == "0-0:96.13.0" and first != ""
-
-
-def shown_value(code: str, values: tuple[str, ...]) -> str:
-    if code in ("0-0:96.1.1", "0-0:96.1.2", "0-0:96.13.0") or code.endswith((":96.1.1", ":96.1.2")):
-        return decode_octets(values[0]) if values else ""
-    return " ".join(values)
 
 
 class TelegramScreen(MeterScreen):
@@ -49,9 +32,16 @@ class TelegramScreen(MeterScreen):
 
     def redraw(self) -> None:
         super().redraw()
-        telegram = self.meter.session.latest
-        if telegram is None:
-            return
+        self.compute()
+
+    @work(exclusive=True, group="telegram")
+    async def compute(self) -> None:
+        view = await self.fetch(TelegramRequest())
+        if isinstance(view, TelegramView):
+            self.show(view)
+
+    def show(self, view: TelegramView) -> None:
+        telegram = view.telegram
         stamp = telegram.timestamp.strftime("%Y-%m-%d %H:%M:%S") if telegram.timestamp else "no time"
         self.query_one("#telegram-title", Readout).show(
             f"/{telegram.header}  ·  {stamp}  ·  CRC {telegram.crc_status}"
@@ -61,17 +51,10 @@ class TelegramScreen(MeterScreen):
         if self.query_one("#raw").display:
             self.query_one("#raw", Static).update(telegram.raw.decode("latin-1").replace("\r", ""))
         else:
-            self._table(telegram)
-
-    def _table(self, telegram: Telegram) -> None:
-        rows = []
-        for code, sent in telegram.objects:
-            values = values_of(sent)
-            info = describe(code)
-            style = "bold red" if attention(code, values) else ""
             # The value before the long description, so that it stays in view on an 80-column terminal.
-            rows.append((code, info.name, Text(shown_value(code, values), style=style), info.description))
-        show_rows(self.query_one("#objects", DataTable), rows)
+            rows = [(row.code, row.label, Text(row.value, style="bold red" if row.attention else ""), row.description)
+                    for row in view.rows]  # fmt: skip
+            show_rows(self.query_one("#objects", DataTable), rows)
 
     def action_toggle_raw(self) -> None:
         raw = self.query_one("#raw")

@@ -9,7 +9,8 @@ from datetime import date, datetime
 from typing import Any
 
 from meter_tui.energy.capacity import CapacitySummary, MonthPeakValue, capacity_summary
-from meter_tui.energy.costs import Cost, Usage, day_cost
+from meter_tui.energy.costs import Cost, Usage
+from meter_tui.energy.pricing import DayPricer
 from meter_tui.energy.rates import RateBook
 from meter_tui.store.queries import DayRow, days, month_peaks
 
@@ -42,14 +43,8 @@ def build_report(connection: sqlite3.Connection, book: RateBook, first: date, la
     """Costs use each day's own rates; the capacity share of a month uses the 12 months up to that month."""
     peaks = month_peaks(connection)
     peak_of = {peak.month: peak for peak in peaks}
-    capacity_of: dict[date, float] = {}
-    day_reports = []
-    for row in days(connection, first, last):
-        month = row.day.replace(day=1)
-        rates = book.on(row.day)
-        if month not in capacity_of:
-            capacity_of[month] = capacity_summary(peaks, month, rates.capacity_kw_year).monthly_cost
-        day_reports.append(_day(row, day_cost(row.day, row.usage, rates, capacity_of[month])))
+    pricer = DayPricer(book, peaks)
+    day_reports = [_day(row, pricer.day(row.day, row.usage)) for row in days(connection, first, last)]
     months: dict[date, list[DayReport]] = {}
     for report in day_reports:
         months.setdefault(report.day.replace(day=1), []).append(report)

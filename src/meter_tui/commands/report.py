@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from meter_tui.energy.rates import user_rates
-from meter_tui.report import DayReport, Report, build_report, report_to_json
+from meter_tui.services.report import DayReport, Report, build_report, report_to_json
 from meter_tui.store.database import StoreError, open_database
 from meter_tui.store.localtime import local_midnight_utc, local_time
 from meter_tui.store.queries import data_range

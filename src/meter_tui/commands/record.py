@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from meter_tui.session import Session
+from meter_tui.services.session import Session
 from meter_tui.sources.capture import CaptureWriter
 from meter_tui.sources.feed import StatusEvent
 from meter_tui.sources.hub import HubEvent, Role, RoleEvent, SharedMeter
@@ -52,11 +52,11 @@ class Recorder:
             self.say(f"meter-tui record: {who}")
             if owner:
                 # Only the owner writes the history; followers see the same telegrams and leave it alone.
-                self.session.become_owner()
-                if self.session.open_error:
-                    self.say(f"history not kept: {self.session.open_error}")
-                elif self.session.ingestor is not None:
-                    self.session.ingestor.on_error = self.say
+                error = self.session.become_owner()
+                if error:
+                    self.say(f"history not kept: {error}")
+                elif self.session.history.ingestor is not None:
+                    self.session.history.ingestor.on_error = self.say
         elif isinstance(event, StatusEvent):
             extra = f": {event.detail}" if event.detail else ""
             retry = f", retry in {event.retry_in:g} s" if event.retry_in else ""
@@ -81,8 +81,9 @@ class Recorder:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, task.cancel)
         publishing = asyncio.create_task(self.publisher.run()) if self.publisher is not None else None
-        if self.session.rates_error and self.publisher is not None:
-            self.say(f"costs use the example prices: {self.session.rates_error}")
+        refused = self.session.prices.view.error
+        if refused and self.publisher is not None:
+            self.say(f"costs use the example prices: {refused}")
         try:
             async for event in self.meter.events():
                 self.handle(event)

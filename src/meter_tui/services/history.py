@@ -1,0 +1,103 @@
+"""The history as the front ends see it: the owner's writes, and reads that include what is not committed yet.
+
+Every method runs on one thread per process (the app's store thread, or `record`'s loop); reads get a connection
+per thread all the same, so that a query never shares a connection with a write.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from datetime import date, datetime
+from pathlib import Path
+
+from meter_tui.energy.capacity import MonthPeakValue
+from meter_tui.energy.costs import Usage
+from meter_tui.p1.telegram import Telegram
+from meter_tui.store.database import StoreError, open_database
+from meter_tui.store.ingest import Ingestor
+from meter_tui.store.localtime import day_key, local_midnight_utc
+from meter_tui.store.queries import QuarterRow, days, month_peaks, quarters
+
+DayUsage = tuple[Usage, float | None, datetime | None]  # a day's usage, its highest quarter and when it started
+
+
+class History:
+    def __init__(self, db_path: Path | None, *, raw_days: int = 7) -> None:
+        self.db_path = db_path
+        self.raw_days = raw_days
+        self.ingestor: Ingestor | None = None
+        self.open_error = ""
+        self._local = threading.local()
+
+    def open_for_writing(self) -> None:
+        """This process owns the meter: it alone writes the history."""
+        if self.db_path is not None and self.ingestor is None:
+            try:
+                self.ingestor = Ingestor(open_database(self.db_path), raw_days=self.raw_days)
+            except StoreError as error:
+                self.open_error = str(error)
+
+    @property
+    def error(self) -> str:
+        """Why the history cannot be kept right now ('' when all is well): live data goes on regardless."""
+        return self.open_error or (self.ingestor.stats.last_error if self.ingestor is not None else "")
+
+    def add(self, telegram: Telegram) -> None:
+        if self.ingestor is not None:
+            self.ingestor.add(telegram)
+
+    def close(self) -> None:
+        if self.ingestor is not None:
+            self.ingestor.flush()
+            self.ingestor.connection.close()
+            self.ingestor = None
+
+    def _reader(self) -> sqlite3.Connection | None:
+        if self.db_path is None or not self.db_path.exists():
+            return None
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            try:
+                connection = open_database(self.db_path, readonly=True)
+            except StoreError as error:
+                self.open_error = str(error)
+                return None
+            self._local.connection = connection
+        return connection
+
+    def usage_by_day(self, first: date, last: date) -> dict[date, DayUsage]:
+        connection = self._reader()
+        result: dict[date, DayUsage] = {}
+        if connection is not None:
+            for row in days(connection, first, last):
+                result[row.day] = (row.usage, row.peak_kw, row.peak_start)
+        if self.ingestor is not None:
+            # The open batch is not in the database yet: add it, so that "today" is up to the second.
+            first_key, last_key = day_key(local_midnight_utc(first)), day_key(local_midnight_utc(last))
+            for start, amounts in self.ingestor.pending().items():
+                key = day_key(start)
+                if first_key <= key <= last_key:
+                    day = date(key // 10000, key // 100 % 100, key % 100)
+                    usage, peak, when = result.get(day, (Usage(), None, None))
+                    result[day] = (usage + Usage(*(a / 1000 for a in amounts)), peak, when)
+        return result
+
+    def quarters_of(self, day: date) -> list[QuarterRow]:
+        connection = self._reader()
+        return quarters(connection, day) if connection is not None else []
+
+    def month_peaks(self, latest: Telegram | None) -> list[MonthPeakValue]:
+        """The stored month peaks, the latest telegram's word on top: the meter wins, also before the owner's next
+        commit."""
+        connection = self._reader()
+        stored = {p.month: p for p in month_peaks(connection)} if connection is not None else {}
+        if latest is not None:
+            for entry in latest.peak_history or ():
+                if entry.kw is not None:
+                    stored[entry.month] = MonthPeakValue(entry.month, entry.kw, entry.time, "meter")
+            peak = latest.month_peak
+            if peak is not None and peak.time is not None and peak.kw is not None:
+                month = peak.time.date().replace(day=1)
+                stored[month] = MonthPeakValue(month, peak.kw, peak.time, "meter")
+        return [stored[m] for m in sorted(stored)]

@@ -1,0 +1,238 @@
+"""One process's view of the meter, split by job: the prices, the history, the live state. Front ends (the app,
+`record`) hand it every telegram and ask it for views; it runs on one thread (the app's store thread), so nothing
+it holds is shared with the UI: the UI gets immutable views.
+
+The history is written only when this process owns the meter; followers read what the owner wrote.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import deque
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from meter_tui.energy.capacity import capacity_summary, forecast
+from meter_tui.energy.costs import Cost, Usage, energy_cost_per_hour
+from meter_tui.energy.pricing import DayPricer
+from meter_tui.energy.rates import RateBook
+from meter_tui.p1.quantities import LiveValues
+from meter_tui.p1.telegram import Tariff, Telegram
+from meter_tui.services.history import DayUsage, History
+from meter_tui.services.prices import Prices, PricesView
+from meter_tui.services.views import (
+    Column,
+    HistoryRequest,
+    HistoryView,
+    LiveView,
+    PeakRequest,
+    PeakView,
+    Request,
+    TelegramView,
+    View,
+    commodity_value,
+    period,
+    phase_warnings,
+    telegram_view,
+)
+from meter_tui.store.database import StoreError
+
+SPARK_SECONDS = 600
+TODAY_EVERY = timedelta(seconds=10)  # of meter time, between two queries of today's usage and cost
+
+
+class Session:
+    def __init__(self, db_path: Path | None, rates_path: Path, *, raw_days: int = 7) -> None:
+        self.prices = Prices(rates_path)
+        self.history = History(db_path, raw_days=raw_days)
+        self.latest: Telegram | None = None
+        self.owner = False
+        self._powers: deque[float] = deque(maxlen=SPARK_SECONDS)
+        self._today: tuple[datetime, RateBook, Column] | None = None
+
+    # -- the meter -------------------------------------------------------------------------------------------
+    def become_owner(self) -> str:
+        """Write the history from now on; returns why it cannot be ('' when it can)."""
+        self.owner = True
+        self.history.open_for_writing()
+        return self.store_error
+
+    def add(self, telegram: Telegram) -> None:
+        """Take a telegram: the latest, and into the history when this process owns the meter."""
+        self.latest = telegram
+        self._powers.append((telegram.power_import_kw or 0.0) - (telegram.power_export_kw or 0.0))
+        if self.owner:
+            self.history.add(telegram)
+
+    def add_viewed(self, telegram: Telegram) -> LiveView:
+        """Take a telegram and return the live view of it."""
+        self.add(telegram)
+        error = self.store_error
+        try:
+            today = self.today_so_far()
+        except (sqlite3.Error, StoreError) as failure:  # a damaged history: live data goes on without today's sums
+            today, error = None, f"cannot be read: {failure}"
+        values = LiveValues(telegram, self.cost_per_hour(), today.cost.total if today is not None else None)
+        return LiveView(values, tuple(self._powers), phase_warnings(telegram), today, error)
+
+    def close(self) -> None:
+        self.history.close()
+
+    @property
+    def now(self) -> datetime | None:
+        """The meter's clock: every view is computed for the time of the latest telegram, never the wall clock."""
+        return self.latest.timestamp if self.latest is not None else None
+
+    @property
+    def store_error(self) -> str:
+        return self.history.error
+
+    # -- prices ----------------------------------------------------------------------------------------------
+    @property
+    def book(self) -> RateBook:
+        return self.prices.book
+
+    def save_rates(self, document: dict[str, Any]) -> PricesView:
+        return self.prices.save(document)
+
+    def cost_per_hour(self) -> float | None:
+        t = self.latest
+        if t is None or t.timestamp is None:
+            return None
+        rates = self.book.on(t.timestamp.date())
+        return energy_cost_per_hour(t.power_import_kw or 0.0, t.power_export_kw or 0.0, rates, t.tariff is Tariff.NIGHT)
+
+    def live_values(self) -> LiveValues | None:
+        """The latest telegram and its costs."""
+        if self.latest is None:
+            return None
+        today = self.today_so_far()
+        return LiveValues(self.latest, self.cost_per_hour(), today.cost.total if today is not None else None)
+
+    # -- the history -----------------------------------------------------------------------------------------
+    def _pricer(self) -> DayPricer:
+        return DayPricer(self.book, self.history.month_peaks(self.latest))
+
+    def columns(self, as_of: date) -> list[Column]:
+        """The original's table: Day-3, Day-2, Day-1, Today, Week, Month, Year, each with its usage and cost."""
+        year_start = as_of.replace(month=1, day=1)
+        by_day = self.history.usage_by_day(year_start, as_of)
+        pricer = self._pricer()
+        columns = [_one_day(f"{day:%a} -{back}", by_day, day, pricer)
+                   for back in (3, 2, 1) if (day := as_of - timedelta(days=back))]  # fmt: skip
+        columns.append(_one_day("Today", by_day, as_of, pricer))
+        columns.append(_span("Week", by_day, as_of - timedelta(days=as_of.weekday()), as_of, pricer))
+        columns.append(_span("Month", by_day, as_of.replace(day=1), as_of, pricer))
+        columns.append(_span("Year", by_day, year_start, as_of, pricer))
+        return columns
+
+    def today_column(self, day: date) -> Column:
+        """Usage and cost of one day so far, including what the open batch has not committed yet."""
+        return _one_day("Today", self.history.usage_by_day(day, day), day, self._pricer())
+
+    def today_so_far(self) -> Column | None:
+        """Today's usage and cost as of the latest telegram, for the live screen and MQTT alike: queried again
+        every TODAY_EVERY of meter time, at midnight and when the prices change, else the last answer."""
+        now = self.now
+        if now is None:
+            return None
+        last = self._today
+        if (
+            last is None
+            or last[1] is not self.book
+            or now.date() != last[0].date()
+            or not timedelta(0) <= now - last[0] < TODAY_EVERY
+        ):
+            last = self._today = (now, self.book, self.today_column(now.date()))
+        return last[2]
+
+    def day_series(self, first: date, last: date) -> list[tuple[date, Usage, Cost]]:
+        by_day = self.history.usage_by_day(first, last)
+        pricer = self._pricer()
+        series = []
+        day = first
+        while day <= last:
+            usage = by_day.get(day, (Usage(), None, None))[0]
+            series.append((day, usage, pricer.day(day, usage)))
+            day += timedelta(days=1)
+        return series
+
+    # -- views -----------------------------------------------------------------------------------------------
+    def view(self, request: Request) -> View | None:
+        """The view a screen asks for, as of the latest telegram; None before the first one."""
+        if isinstance(request, PeakRequest):
+            return self.peak_view()
+        if isinstance(request, HistoryRequest):
+            return self.history_view(request)
+        return self.telegram_view()
+
+    def telegram_view(self) -> TelegramView | None:
+        return telegram_view(self.latest) if self.latest is not None else None
+
+    def peak_view(self) -> PeakView | None:
+        t = self.latest
+        if t is None or t.timestamp is None:
+            return None
+        peaks = self.history.month_peaks(t)
+        today = t.timestamp.date()
+        month_peak = t.month_peak
+        status = None
+        if t.quarter_average_kw is not None:
+            status = forecast(
+                t.timestamp, t.quarter_average_kw, t.power_import_kw or 0.0, month_peak.kw if month_peak else None
+            )
+        return PeakView(
+            forecast=status,
+            month_peak_kw=month_peak.kw if month_peak else None,
+            month_peak_time=month_peak.time if month_peak else None,
+            months=tuple(peaks[-13:]),
+            capacity=capacity_summary(peaks, today, self.book.on(today).capacity_kw_year),
+            today=tuple(self.history.quarters_of(today)),
+        )
+
+    def history_view(self, request: HistoryRequest) -> HistoryView | None:
+        now = self.now
+        if now is None:
+            return None
+        today = now.date()
+        first, last, label = period(request, today)
+        commodity = request.commodity
+        points: list[tuple[float, float]]  # x: an hour of the day, a day of the month or a month
+        if request.view == "day":
+            pricer = self._pricer()
+            points = [
+                (q.start.hour + q.start.minute / 60,
+                 commodity_value(commodity, q.usage, pricer.energy(q.start.date(), q.usage)))
+                for q in self.history.quarters_of(last)
+            ]  # fmt: skip
+        else:
+            series = self.day_series(first, last)
+            if request.view == "year":
+                months: dict[int, float] = {}
+                for day, usage, cost in series:
+                    months[day.month] = months.get(day.month, 0.0) + commodity_value(commodity, usage, cost)
+                points = list(months.items())
+            else:
+                points = [(day.day, commodity_value(commodity, usage, cost)) for day, usage, cost in series]
+        return HistoryView(request, label, tuple(self.columns(today)), self.book.current.gas_kwh_per_m3,
+                           tuple(points))  # fmt: skip
+
+
+def _one_day(name: str, by_day: dict[date, DayUsage], day: date, pricer: DayPricer) -> Column:
+    usage, peak, when = by_day.get(day, (Usage(), None, None))
+    return Column(name, usage, pricer.day(day, usage), peak, when)
+
+
+def _span(name: str, by_day: dict[date, DayUsage], first: date, last: date, pricer: DayPricer) -> Column:
+    usage, cost, best = Usage(), Cost(), (None, None)
+    day = first
+    while day <= last:
+        if day in by_day:
+            day_usage, peak, when = by_day[day]
+            usage += day_usage
+            cost += pricer.day(day, day_usage)
+            if peak is not None and (best[0] is None or peak > best[0]):
+                best = (peak, when)
+        day += timedelta(days=1)
+    return Column(name, usage, cost, *best)

@@ -1,0 +1,190 @@
+"""What the screens show, as immutable values: computed on the store thread, handed to the UI whole.
+
+A screen asks for a view with a request (a frozen value saying which period, which commodity) and gets back a view
+that it only has to draw; the live view comes with every telegram. Nothing here knows Textual.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from meter_tui.energy.capacity import CapacitySummary, MonthPeakValue, QuarterForecast
+from meter_tui.energy.costs import Cost, Usage
+from meter_tui.p1.quantities import LiveValues, describe
+from meter_tui.p1.telegram import Telegram, values_of
+from meter_tui.p1.values import decode_octets
+from meter_tui.store.queries import QuarterRow
+
+VIEWS = ("day", "week", "month", "year")
+COMMODITIES = ("import", "export", "gas", "water", "cost")
+UNITS = {"import": "kWh", "export": "kWh", "gas": "m3", "water": "m3", "cost": "EUR"}
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of the usage/cost table: a name, the days it covers, what was used and what it cost."""
+
+    name: str
+    usage: Usage
+    cost: Cost
+    peak_kw: float | None = None
+    peak_time: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LiveView:
+    """The latest telegram with everything the live screen and MQTT say about it."""
+
+    values: LiveValues
+    powers_kw: tuple[float, ...]  # import minus export, one a telegram, the last ten minutes
+    warnings: tuple[str, ...]
+    today: Column | None
+    history_error: str = ""  # why the history is not kept or read right now
+
+    @property
+    def telegram(self) -> Telegram:
+        return self.values.telegram
+
+
+@dataclass(frozen=True, slots=True)
+class PeakRequest:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class PeakView:
+    forecast: QuarterForecast | None
+    month_peak_kw: float | None
+    month_peak_time: datetime | None
+    months: tuple[MonthPeakValue, ...]
+    capacity: CapacitySummary
+    today: tuple[QuarterRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRequest:
+    """Which period (`view`, shifted `offset` periods back or forth from today's) and which commodity to chart."""
+
+    view: str = "month"
+    offset: int = 0
+    commodity: str = "import"
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryView:
+    request: HistoryRequest
+    label: str  # the period in words
+    columns: tuple[Column, ...]
+    gas_kwh_per_m3: float | None
+    points: tuple[tuple[float, float], ...]  # the chart: (x, value); x is an hour, a day of month or a month
+
+    @property
+    def unit(self) -> str:
+        return UNITS[self.request.commodity]
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramRequest:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectRow:
+    """One object of a telegram as the inspector shows it."""
+
+    code: str
+    label: str
+    value: str
+    description: str
+    attention: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramView:
+    telegram: Telegram
+    rows: tuple[ObjectRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A view that could not be computed, and why, in words for the person looking at the screen."""
+
+    message: str
+
+
+Request = PeakRequest | HistoryRequest | TelegramRequest
+View = PeakView | HistoryView | TelegramView
+
+
+def phase_warnings(telegram: Telegram) -> tuple[str, ...]:
+    """What needs attention: a phase without voltage, a breaker that is off or waits for a press."""
+    warnings = []
+    if dead := telegram.dead_phases():
+        names = ", ".join(f"L{n}" for n in dead)
+        warnings.append(f"No voltage on {names}" + (" (on a 3x230 V grid L2 reads 0 V)" if dead == (2,) else ""))
+    if telegram.breaker == 0:
+        warnings.append("Main breaker is OFF")
+    elif telegram.breaker == 2:
+        warnings.append("Breaker ready to reconnect: press the button on the meter")
+    return tuple(warnings)
+
+
+_VOLTAGE_PHASE = {"1-0:32.7.0": 1, "1-0:52.7.0": 2, "1-0:72.7.0": 3}
+
+
+def attention(telegram: Telegram, code: str, values: tuple[str, ...]) -> bool:
+    """Objects a person should look at: a breaker or valve not on, a phase without voltage, a message."""
+    first = values[0] if values else ""
+    if (code.endswith(":96.3.10") and code.startswith("0-0")) or code.endswith(":24.4.0"):
+        return first not in ("1", "")
+    if code in _VOLTAGE_PHASE:
+        return _VOLTAGE_PHASE[code] in telegram.dead_phases()
+    return code == "0-0:96.13.0" and first != ""
+
+
+def shown_value(code: str, values: tuple[str, ...]) -> str:
+    if code in ("0-0:96.1.1", "0-0:96.1.2", "0-0:96.13.0") or code.endswith((":96.1.1", ":96.1.2")):
+        return decode_octets(values[0]) if values else ""
+    return " ".join(values)
+
+
+def telegram_view(telegram: Telegram) -> TelegramView:
+    rows = []
+    for code, sent in telegram.objects:
+        values = values_of(sent)
+        row = describe(code)
+        rows.append(ObjectRow(code, row.label, shown_value(code, values), row.description,
+                              attention(telegram, code, values)))  # fmt: skip
+    return TelegramView(telegram, tuple(rows))
+
+
+def period(request: HistoryRequest, today: date) -> tuple[date, date, str]:
+    """The first and last day of the requested period, and its name."""
+    view = request.view
+    if view == "day":
+        day = today + timedelta(days=request.offset)
+        return day, day, f"{day:%A %d %B %Y}, per quarter-hour"
+    if view == "week":
+        monday = today - timedelta(days=today.weekday()) + timedelta(weeks=request.offset)
+        return monday, monday + timedelta(days=6), f"week of {monday:%d %B %Y}, per day"
+    if view == "month":
+        month = add_months(today.replace(day=1), request.offset)
+        return month, add_months(month, 1) - timedelta(days=1), f"{month:%B %Y}, per day"
+    year = date(today.year + request.offset, 1, 1)
+    return year, date(year.year, 12, 31), f"{year.year}, per month"
+
+
+def add_months(month: date, count: int) -> date:
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def commodity_value(commodity: str, usage: Usage, cost: Cost) -> float:
+    return {
+        "import": usage.import_kwh,
+        "export": usage.export_kwh,
+        "gas": usage.gas_m3,
+        "water": usage.water_m3,
+        "cost": cost.total,
+    }[commodity]
