@@ -35,7 +35,7 @@ class History:
         if self.db_path is not None and self.ingestor is None:
             try:
                 self.ingestor = Ingestor(open_database(self.db_path), raw_days=self.raw_days)
-            except StoreError as error:
+            except (StoreError, sqlite3.Error) as error:
                 self.open_error = str(error)
 
     @property
@@ -54,15 +54,12 @@ class History:
             self.ingestor = None
 
     def _reader(self) -> sqlite3.Connection | None:
+        """None when there is no history yet; raises StoreError or sqlite3.Error when it cannot be read."""
         if self.db_path is None or not self.db_path.exists():
             return None
         connection = getattr(self._local, "connection", None)
         if connection is None:
-            try:
-                connection = open_database(self.db_path, readonly=True)
-            except StoreError as error:
-                self.open_error = str(error)
-                return None
+            connection = open_database(self.db_path, readonly=True)
             self._local.connection = connection
         return connection
 

@@ -13,10 +13,9 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from rich.text import Text
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -24,6 +23,7 @@ from textual.reactive import var
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from meter_tui.services.events import EventLog
 from meter_tui.services.prices import PricesView
 from meter_tui.services.session import Session
 from meter_tui.services.views import Failure, LiveView, Request, View
@@ -37,7 +37,6 @@ STALE_SECONDS = 5.0
 IN_FLIGHT = 4
 RATE_WINDOW = 20  # telegrams over which the source line measures a replay's real rate
 LATE_SECONDS = 2.0
-EVENTS_KEPT = 200
 RESTART_FIRST, RESTART_MAX = 1.0, 60.0  # seconds before a worker that died is started again, doubling
 
 if TYPE_CHECKING:
@@ -47,37 +46,33 @@ EventSource = Callable[[], AsyncIterator[HubEvent]]
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class LoggedEvent:
-    """One line of the event log: when (meter time when there is one), how bad, what."""
-
-    time: datetime
-    severity: str  # "information", "warning" or "error", as Textual's notifications
-    text: str
-
-
 class KeysScreen(ModalScreen[None]):
     """The key help, written from the screens table and the bindings: it cannot fall behind them."""
 
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close")]
 
     def compose(self) -> ComposeResult:
-        app = self.app
-        lines = [f"[b]{entry.key}[/b]  {entry.title:<9} {entry.summary}" for entry in SCREENS]
+        lines = [Text.assemble((entry.key, "bold"), f"  {entry.title:<9} {entry.summary}") for entry in SCREENS]
         for entry in SCREENS:
-            own = [f"[b]{_keys(b)}[/b] {b.description.lower()}" for b in entry.screen.BINDINGS if b.description]
-            if own:
-                lines.append(f"[b]{entry.title}[/b]: " + "   ".join(own))
-        general = [b for b in app.BINDINGS if isinstance(b, Binding) and "switch_mode" not in b.action]
-        lines += ["", "   ".join(f"[b]{_keys(b)}[/b] {b.description.lower()}" for b in general)]
-        lines.append("[b]ctrl+p[/b] command palette")
+            # The screen's own keys, not those every Textual screen inherits (tab, copy).
+            if own := [b for b in vars(entry.screen).get("BINDINGS", []) if b.description]:
+                lines.append(Text.assemble((f"{entry.title}: ", "bold"), _described(own)))
+        general = [b for b in self.app.BINDINGS if isinstance(b, Binding) and "switch_mode" not in b.action]
+        lines += [Text(), _described(general), Text.assemble(("ctrl+p", "bold"), " command palette")]
         with VerticalScroll(id="keys-box"):
-            yield Static("\n".join(lines), id="keys")
+            yield Static(Text("\n").join(lines), id="keys")
 
 
-def _keys(binding: Binding) -> str:
+def _described(bindings: list[Binding]) -> Text:
+    """`key description` for each binding, the key in bold."""
     names = {"question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]"}
-    return "/".join(names.get(key, key) for key in binding.key.split(","))
+    parts: list[Text | tuple[str, str] | str] = []
+    for binding in bindings:
+        keys = "/".join(names.get(key, key) for key in binding.key.split(","))
+        parts += [(keys, "bold"), f" {binding.description.lower()}   "]
+    text = Text.assemble(*parts)
+    text.rstrip()
+    return text
 
 
 class MeterApp(App[None]):
@@ -89,7 +84,7 @@ class MeterApp(App[None]):
         *(Binding(entry.key, f"switch_mode('{entry.mode}')", entry.title) for entry in SCREENS),
         Binding("question_mark", "keys", "Keys"),
         Binding("d", "toggle_theme", "Light/dark theme", show=False),
-        Binding("q", "quit", "Quit"),
+        Binding("q", "quit", "Quit", show=False),  # in the key help: the footer's 80 columns go to the screens
     ]
 
     # `var`, not `reactive`: the screens and the source bar watch these and repaint what changed; a `reactive` on the
@@ -99,6 +94,7 @@ class MeterApp(App[None]):
     source_line: var[str] = var("starting")
     source_alarm: var[bool] = var(False)
     rates_version: var[int] = var(0)
+    events_logged: var[int] = var(0)
 
     def __init__(
         self,
@@ -130,7 +126,7 @@ class MeterApp(App[None]):
         self.history_path = session.history.db_path  # said on the settings screen; fixed for the app's life
         # Before the store thread runs, the UI may read the session once: the prices to start with.
         self.set_reactive(MeterApp.prices, session.prices.view)
-        self.logged: deque[LoggedEvent] = deque(maxlen=EVENTS_KEPT)
+        self.event_log = EventLog()
         # One thread for the history: writes and the queries that read them, in order; the UI never waits on SQLite.
         self._store_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
 
@@ -160,8 +156,8 @@ class MeterApp(App[None]):
     def log_event(self, text: str, severity: str = "information") -> None:
         """Into the event log, at the meter's time when there is one; warnings and errors also as a notification."""
         live = self.live
-        when = live.telegram.timestamp if live is not None and live.telegram.timestamp else None
-        self.logged.append(LoggedEvent(when or datetime.now().astimezone(), severity, text))
+        self.event_log.add(text, severity, live.telegram.timestamp if live is not None else None)
+        self.events_logged = self.event_log.count
         if severity != "information":
             self.notify(text, severity=severity, timeout=8)  # type: ignore[arg-type]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from meter_tui.ui.screens.base import MeterScreen
+from meter_tui.ui.screens.events import EventsScreen
 from meter_tui.ui.screens.history import HistoryScreen
 from meter_tui.ui.screens.live import LiveScreen
 from meter_tui.ui.screens.peak import PeakScreen
@@ -28,4 +29,5 @@ SCREENS: tuple[ScreenEntry, ...] = (
     ScreenEntry("p", "peak", "Peak", PeakScreen, "the running quarter, the month peak and the capacity tariff"),
     ScreenEntry("t", "telegram", "Telegram", TelegramScreen, "the latest telegram, object by object"),
     ScreenEntry("s", "settings", "Settings", SettingsScreen, "the source, the history, and the prices"),
+    ScreenEntry("e", "events", "Events", EventsScreen, "what happened, newest first, with the meter's time"),
 )

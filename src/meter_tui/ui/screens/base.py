@@ -20,13 +20,15 @@ class MeterScreen(Screen[None]):
     # A screen that shows the source's state and this process's role redraws when they change, not only with a
     # telegram (a takeover, a source that fell silent).
     SHOWS_SOURCE_STATE = False
+    SHOWS_EVENTS = False  # redraws when an event is logged
 
     def header(self) -> ComposeResult:
         yield SourceBar(id="source")
         yield Static("", id="failure", classes="alarm", markup=False)
 
     def footer(self) -> ComposeResult:
-        yield Footer()
+        # Compact and without the palette entry (ctrl+p still opens it): every screen key fits 80 columns.
+        yield Footer(compact=True, show_command_palette=False)
 
     @property
     def meter(self) -> MeterApp:
@@ -39,6 +41,8 @@ class MeterScreen(Screen[None]):
         self.watch(self.app, "rates_version", self._changed, init=False)
         if self.SHOWS_SOURCE_STATE:
             self.watch(self.app, "source_line", self._changed, init=False)
+        if self.SHOWS_EVENTS:
+            self.watch(self.app, "events_logged", self._changed, init=False)
         self.redraw()
 
     def _changed(self, _: Any) -> None:

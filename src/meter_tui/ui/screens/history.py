@@ -58,11 +58,12 @@ def _amount(value: float) -> str:
 
 
 class HistoryScreen(MeterScreen):
+    # Said on the chart's title line rather than in the footer, which keeps 80 columns for the screen keys.
     BINDINGS = [
-        Binding("left_square_bracket", "move(-1)", "Earlier"),
-        Binding("right_square_bracket", "move(1)", "Later"),
-        Binding("v", "next_view", "Period"),
-        Binding("c", "next_commodity", "What"),
+        Binding("left_square_bracket", "move(-1)", "Earlier", show=False),
+        Binding("right_square_bracket", "move(1)", "Later", show=False),
+        Binding("v", "next_view", "Period", show=False),
+        Binding("c", "next_commodity", "What", show=False),
     ]
 
     def compose(self) -> ComposeResult:

@@ -1,0 +1,41 @@
+"""Events: what happened, newest first, with the meter's time: history errors, rejected telegrams, prices saved,
+workers restarted. The same events that came up as notifications, kept for whoever was away."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import DataTable
+
+from meter_tui.ui.screens.base import MeterScreen
+
+_STYLES = {"error": "bold red", "warning": "yellow", "information": ""}
+
+
+class EventsScreen(MeterScreen):
+    SHOWS_EVENTS = True
+
+    def compose(self) -> ComposeResult:
+        yield from self.header()
+        yield DataTable(id="events", cursor_type="row", zebra_stripes=True)
+        yield from self.footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#events", DataTable).add_columns("Time", "", "What happened")
+        self._shown = -1
+        super().on_mount()
+
+    def redraw(self) -> None:
+        super().redraw()
+        log = self.meter.event_log
+        if log.count == self._shown:
+            return
+        self._shown = log.count
+        table = self.query_one("#events", DataTable)
+        table.clear()
+        for event in log.newest_first():
+            style = _STYLES.get(event.severity, "")
+            table.add_row(f"{event.time:%d %b %H:%M:%S}", Text(event.severity[:4], style=style),
+                          Text(event.text, style=style))  # fmt: skip
+        if not log.count:
+            table.add_row("", "", "Nothing has happened yet.")
