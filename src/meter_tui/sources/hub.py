@@ -25,6 +25,8 @@ from meter_tui.sources.base import ByteSource, SourceError
 from meter_tui.sources.feed import FeedEvent, FeedState, MeterFeed, StatusEvent, TelegramEvent
 
 _FOLLOWER_BUFFER_LIMIT = 1 << 20
+_WELCOME = b"\r\n"  # the owner's first bytes to a follower: registered, telegrams follow
+_WELCOME_SECONDS = 5.0
 
 
 class Role(StrEnum):
@@ -105,6 +107,9 @@ class Broadcaster:
             self._handlers.add(task)
             task.add_done_callback(self._handlers.discard)
         self._clients.add(writer)
+        # Say that this follower is registered: until it reads this, it does not call itself connected, so no
+        # telegram published after a follower says "waiting for data" can miss it.
+        writer.write(_WELCOME)
         try:
             await reader.read()  # followers send nothing; EOF means they left
         finally:
@@ -147,8 +152,17 @@ class FollowerSource(ByteSource):
     async def open(self) -> None:
         try:
             self._reader, self._writer = await asyncio.open_unix_connection(str(self.path))
+            async with asyncio.timeout(_WELCOME_SECONDS):
+                welcome = await self._reader.readexactly(len(_WELCOME))
         except OSError as error:
+            await self.close()
             raise SourceError(f"cannot reach the owner of the meter: {error.strerror}") from error
+        except (TimeoutError, asyncio.IncompleteReadError) as error:
+            await self.close()
+            raise SourceError("the owner of the meter did not answer") from error
+        if welcome != _WELCOME:
+            await self.close()
+            raise SourceError("the owner of the meter did not answer as meter-tui does")
 
     async def read(self) -> bytes:
         if self._reader is None:
