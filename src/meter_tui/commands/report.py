@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from rich import box
@@ -15,8 +15,8 @@ from rich.table import Table
 from meter_tui.energy.rates import user_rates
 from meter_tui.services.report import DayReport, Report, build_report, report_to_json
 from meter_tui.store.database import StoreError, open_database
-from meter_tui.store.localtime import local_midnight_utc, local_time
-from meter_tui.store.queries import data_range
+from meter_tui.store.localtime import local_time
+from meter_tui.store.queries import data_range, quarter_table
 
 
 def _range(db: Path, first: date | None, last: date | None) -> tuple[date, date] | None:
@@ -99,12 +99,7 @@ def run_export(db: Path, first: date | None, last: date | None, out: Path | None
              "water_m3", "average_kw", "max_kw", "gap", "source"]
         )  # fmt: skip
         if span:
-            rows = connection.execute(
-                "SELECT start, import_day_wh, import_night_wh, export_day_wh, export_night_wh, gas_l, water_l,"
-                " average_w, max_w, gap, source FROM quarter WHERE start >= ? AND start < ? ORDER BY start",
-                (local_midnight_utc(span[0]), local_midnight_utc(span[1] + timedelta(days=1))),
-            )
-            for start, *amounts, average, max_w, gap, source in rows:
+            for start, *amounts, average, max_w, gap, source in quarter_table(connection, *span):
                 writer.writerow(
                     [local_time(start).isoformat(), *(f"{a / 1000:.3f}" for a in amounts),
                      f"{average / 1000:.3f}" if average is not None else "",

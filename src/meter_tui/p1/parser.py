@@ -1,44 +1,38 @@
 """bytes of one framed telegram -> `Telegram`.
 
-One regular expression splits the whole telegram into (code, values) in C, and one dictionary lookup per object
-finds what fills the typed fields, instead of a regular expression tried per line per object: this is what makes
-the parser fast enough to import months of one-second telegrams in seconds.
+A line is read once: its (code, values) and what it sets in the Telegram are remembered by its text, so that a line
+the meter sends again unchanged (most of them, from one second to the next) costs one dictionary lookup. A new line
+is matched by one regular expression and routed by one lookup in the quantities table, instead of dsmr_parser's
+regular expression tried per line per object: this is what imports months of one-second telegrams in seconds.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
 from meter_tui.p1.crc import crc16_arc
 from meter_tui.p1.errors import CrcError, FramingError, TelegramError, TelegramValueError
-from meter_tui.p1.quantities import PARSED, Rule
+from meter_tui.p1.quantities import PARSED, Quantity, Rule
 from meter_tui.p1.telegram import DataObject, MbusDevice, MbusReading, MonthPeak, Peak, Phase, Tariff, Telegram
 from meter_tui.p1.values import decode_octets, parse_int, parse_quantity, parse_timestamp
 
-# A line is `code(v1)(v2)...`: the expression yields (code, '(v1)(v2)...') for each, in C, in one call.
-# German meters append the OBIS billing suffix `*255` to codes; the expression leaves it out of the code.
-_OBJECT = re.compile(r"^([^(*\r\n]+)(?:\*\d+)?(\(.*\))\r?$", re.MULTILINE)
 _CRC_FIELD = re.compile(rb"[0-9A-Fa-f]{0,4}")
 _PEAK_REFERENCE = "1-0:1.6.0"
 _TARIFFS = {1: Tariff.DAY, 2: Tariff.NIGHT}
-_MILLI = frozenset({"W", "Wh"})  # foreign meters that count in W and Wh; the Telegram always holds kW and kWh
-
-# A handler gets the object's values as sent, with their parentheses: '(v1)(v2)'.
-Handler = Callable[["_Builder", str], None]
 
 
 class _Builder:
-    """The mutable state of one parse; frozen into a Telegram at the end."""
+    """The mutable state of one parse; frozen into a Telegram at the end. Numbers of the phases are kept in
+    `fields` under flat keys (`l1_voltage_v`) until the end, which saves a dictionary per phase per telegram."""
 
-    __slots__ = ("extra", "fields", "mbus", "phases", "relays")
+    __slots__ = ("extra", "fields", "mbus", "relays")
 
     def __init__(self) -> None:
         self.fields: dict[str, Any] = {}
-        self.phases: tuple[dict[str, float], ...] = ({}, {}, {})
         self.mbus: dict[int, dict[str, Any]] = {}
         self.relays: list[tuple[int, int]] = []
         self.extra: list[tuple[str, int | float | str]] = []
@@ -49,103 +43,57 @@ class _Builder:
             device = self.mbus[channel] = {}
         return device
 
-    def _phases(self) -> tuple[Phase, ...]:
-        l1, l2, l3 = self.phases
-        if not (l1 or l2 or l3):
-            return ()
-        return tuple(
+    def build(self, header: str, crc: int | None, objects: tuple[DataObject, ...], raw: bytes) -> Telegram:
+        fields = self.fields
+        pop = fields.pop
+        phases = tuple(
             [
-                Phase(number, p.get("import_kw"), p.get("export_kw"), p.get("voltage_v"), p.get("current_a"))
-                for number, p in ((1, l1), (2, l2), (3, l3))
-                if p
+                Phase(number, pop(a, None), pop(b, None), pop(c, None), pop(d, None))
+                for number, (a, b, c, d) in _PHASE_KEYS
+                if a in fields or b in fields or c in fields or d in fields
             ]
         )
-
-    def _devices(self) -> tuple[MbusDevice, ...]:
-        if not self.mbus:
-            return ()
-        return tuple([MbusDevice(channel, **self.mbus[channel]) for channel in sorted(self.mbus)])
-
-    def build(self, header: str, crc: int | None, objects: tuple[DataObject, ...], raw: bytes) -> Telegram:
-        return Telegram(
-            header=header,
-            crc=crc,
-            objects=objects,
-            raw=raw,
-            phases=self._phases(),
-            relays=tuple(self.relays),
-            mbus=self._devices(),
-            extra=tuple(self.extra),
-            **self.fields,
-        )
+        mbus = self.mbus
+        devices = tuple([MbusDevice(channel, **mbus[channel]) for channel in sorted(mbus)]) if mbus else ()
+        return Telegram(header, crc, objects, raw, phases=phases, relays=tuple(self.relays), mbus=devices,
+                        extra=tuple(self.extra), **fields)  # fmt: skip
 
 
-def _integer(field: str) -> Handler:
-    def handle(builder: _Builder, sent: str) -> None:
-        builder.fields[field] = parse_int(sent[1:-1])
-
-    return handle
+def _integer(text: str) -> int:
+    return parse_int(text[1:-1])
 
 
-def _text(field: str) -> Handler:
-    def handle(builder: _Builder, sent: str) -> None:
-        builder.fields[field] = sent[1:-1]
-
-    return handle
+def _text(text: str) -> str:
+    return text[1:-1]
 
 
-def _octets(field: str) -> Handler:
-    def handle(builder: _Builder, sent: str) -> None:
-        builder.fields[field] = decode_octets(sent[1:-1]) or None
-
-    return handle
+def _octets(text: str) -> str | None:
+    return decode_octets(text[1:-1]) or None
 
 
-def _timestamp(field: str) -> Handler:
-    def handle(builder: _Builder, sent: str) -> None:
-        builder.fields[field] = parse_timestamp(sent[1:-1])
-
-    return handle
+def _timestamp(text: str) -> datetime | None:
+    return parse_timestamp(text[1:-1])
 
 
-def _tariff(field: str) -> Handler:
-    def handle(builder: _Builder, sent: str) -> None:
-        builder.fields[field] = _TARIFFS.get(parse_int(sent[1:-1]))
-
-    return handle
+def _tariff(text: str) -> Tariff | None:
+    return _TARIFFS.get(parse_int(text[1:-1]))
 
 
-def _month_peak(field: str) -> Handler:
-    def handle(builder: _Builder, sent: str) -> None:
-        builder.fields[field] = _peak(sent)
-
-    return handle
-
-
+# The readers below are cached as well, by text: a stream that alternates between meters (or a parse of many
+# captures) still meets the same month peaks and M-Bus readings again and again.
 @lru_cache(maxsize=64)
 def _peak(sent: str) -> Peak:
-    """Cached: the month peak changes a few times a month but is sent every second."""
     stamp, quantity = sent[1:-1].split(")(")
     time = parse_timestamp(stamp)
     return Peak(time, parse_quantity(quantity)[0] if time is not None else None)
-
-
-def _peak_history(field: str) -> Handler:
-    def handle(builder: _Builder, sent: str) -> None:
-        history = _month_peaks(sent)
-        if history is not None:
-            builder.fields[field] = history
-
-    return handle
 
 
 @lru_cache(maxsize=64)
 def _month_peaks(sent: str) -> tuple[MonthPeak, ...] | None:
     """0-0:98.1.0(N)(1-0:1.6.0)(1-0:1.6.0)(T)(P)(V)...: take the entries that are there, whatever N says.
 
-    Cached: the history changes once a month but is sent every second. Other countries use 98.1.0 for other data
-    (billing values in Hungary): without the 1-0:1.6.0 references it is not a peak history (None) and stays only
-    a generic object.
+    Other countries use 98.1.0 for other data (billing values in Hungary): without the 1-0:1.6.0 references it is
+    not a peak history (None) and stays only a generic object.
     """
     values = sent[1:-1].split(")(")
     if not values[0].isdigit() or (len(values) > 1 and values[1] != _PEAK_REFERENCE):
@@ -163,101 +111,129 @@ def _month_peaks(sent: str) -> tuple[MonthPeak, ...] | None:
     return tuple(entries)
 
 
-def _extra_integer(key: str) -> Handler:
-    def handle(builder: _Builder, sent: str) -> None:
-        builder.extra.append((key, parse_int(sent[1:-1])))
-
-    return handle
-
-
-def _extra_number(key: str) -> Handler:
-    def handle(builder: _Builder, sent: str) -> None:
-        builder.extra.append((key, parse_quantity(sent[1:-1])[0]))
-
-    return handle
+def _number(text: str) -> float:
+    return parse_quantity(text[1:-1])[0]
 
 
 @lru_cache(maxsize=64)
-def _mbus_reading(sent: str) -> MbusReading:
-    """Cached: an M-Bus meter reports every 5 minutes, the electricity meter repeats it every second."""
+def _reading(sent: str) -> MbusReading:
     stamp, quantity = sent[1:-1].split(")(")
     value, unit = parse_quantity(quantity)
     return MbusReading(parse_timestamp(stamp), value, unit)
 
 
-def _relay(builder: _Builder, channel: int, sent: str) -> None:
-    builder.relays.append((channel, parse_int(sent[1:-1])))
-
-
-def _device_type(builder: _Builder, channel: int, sent: str) -> None:
-    builder.device(channel)["device_type"] = parse_int(sent[1:-1])
-
-
-def _device_serial(builder: _Builder, channel: int, sent: str) -> None:
-    builder.device(channel)["serial"] = decode_octets(sent[1:-1]) or None
-
-
-def _device_ean(builder: _Builder, channel: int, sent: str) -> None:
-    builder.device(channel)["ean"] = decode_octets(sent[1:-1]) or None
-
-
-def _valve(builder: _Builder, channel: int, sent: str) -> None:
-    builder.device(channel)["valve"] = parse_int(sent[1:-1])
-
-
-def _reading(builder: _Builder, channel: int, sent: str) -> None:
-    builder.device(channel)["reading"] = _mbus_reading(sent)
-
-
-def _old_reading(builder: _Builder, channel: int, sent: str) -> None:
+def _old_reading(sent: str) -> MbusReading:
     """DSMR 2/3: (time)(status)(period)(count)(reference)(unit)(value), the value often on the next line."""
     values = sent[1:-1].split(")(")
-    builder.device(channel)["reading"] = MbusReading(parse_timestamp(values[0]), float(values[6]), values[5])
+    return MbusReading(parse_timestamp(values[0]), float(values[6]), values[5])
 
 
-# Each parse rule of the quantities table, as a handler factory (given the field) or a channel handler.
-_FIELD_RULES: dict[Rule, Callable[[str], Handler]] = {
+# How each parse rule of the quantities table reads an object's values (given with their parentheses).
+_READERS: dict[Rule, Callable[[str], Any]] = {
+    Rule.NUMBER: _number,
     Rule.INTEGER: _integer,
     Rule.TEXT: _text,
     Rule.OCTETS: _octets,
     Rule.TIMESTAMP: _timestamp,
     Rule.TARIFF: _tariff,
-    Rule.PEAK: _month_peak,
-    Rule.PEAK_HISTORY: _peak_history,
-}
-_EXTRA_RULES: dict[Rule, Callable[[str], Handler]] = {Rule.INTEGER: _extra_integer, Rule.NUMBER: _extra_number}
-ChannelHandler = Callable[[_Builder, int, str], None]
-_CHANNEL_RULES: dict[Rule, ChannelHandler] = {
-    Rule.RELAY: _relay,
-    Rule.DEVICE_TYPE: _device_type,
-    Rule.DEVICE_SERIAL: _device_serial,
-    Rule.DEVICE_EAN: _device_ean,
-    Rule.VALVE: _valve,
+    Rule.PEAK: _peak,
+    Rule.PEAK_HISTORY: _month_peaks,
+    Rule.RELAY: _integer,
+    Rule.DEVICE_TYPE: _integer,
+    Rule.DEVICE_SERIAL: _octets,
+    Rule.DEVICE_EAN: _octets,
+    Rule.VALVE: _integer,
     Rule.READING: _reading,
     Rule.OLD_READING: _old_reading,
 }
+# Where a value goes: a field of the Telegram, `extra`, a relay, or a field of an M-Bus device.
+_FIELD, _EXTRA, _RELAY, _DEVICE = 0, 1, 2, 3
+_DEVICE_FIELDS = {
+    Rule.DEVICE_TYPE: "device_type",
+    Rule.DEVICE_SERIAL: "serial",
+    Rule.DEVICE_EAN: "ean",
+    Rule.VALVE: "valve",
+    Rule.READING: "reading",
+    Rule.OLD_READING: "reading",
+}
+Placed = tuple[int, Any, Any] | None  # (where, key, value): what one object sets; None: nothing
 
 
-def _routing() -> tuple[dict[str, tuple[int, str]], dict[str, Handler], dict[str, ChannelHandler]]:
-    """The parse loop's three lookups, derived from the quantities table: numbers written inline (code -> target
-    and field, target 0 being the Telegram and 1 to 3 the phases: two thirds of every telegram), other objects of
-    the meter (code -> handler) and objects of M-Bus channels (what follows `0-n:` -> handler)."""
-    numeric: dict[str, tuple[int, str]] = {}
-    handlers: dict[str, Handler] = {}
-    channel: dict[str, ChannelHandler] = {}
+def _routing() -> tuple[dict[str, str], dict[str, Quantity], dict[str, Quantity]]:
+    """The parse loop's lookups, derived from the quantities table: numbers written inline (code -> the
+    Telegram's field, or a phase's flat key: two thirds of every telegram), the other objects of the meter and
+    those of M-Bus channels (by what follows `0-n:`)."""
+    numeric: dict[str, str] = {}
+    meter: dict[str, Quantity] = {}
+    channel: dict[str, Quantity] = {}
     for code, row in PARSED.items():
-        if row.rule in _CHANNEL_RULES:
-            channel[code.split(":", 1)[1]] = _CHANNEL_RULES[row.rule]
+        if row.rule in _DEVICE_FIELDS or row.rule is Rule.RELAY:
+            channel[code.split(":", 1)[1]] = row
         elif row.rule is Rule.NUMBER and row.field:
-            numeric[code] = (row.phase, row.field)
-        elif not row.field and row.rule in _EXTRA_RULES:
-            handlers[code] = _EXTRA_RULES[row.rule](row.key)
-        elif row.rule in _FIELD_RULES:
-            handlers[code] = _FIELD_RULES[row.rule](row.field)
-    return numeric, handlers, channel
+            numeric[code] = f"l{row.phase}_{row.field}" if row.phase else row.field
+        elif row.rule in _READERS:
+            meter[code] = row
+    return numeric, meter, channel
 
 
-_NUMERIC, _HANDLERS, _CHANNEL_HANDLERS = _routing()
+_NUMERIC, _METER, _CHANNEL = _routing()
+# The flat keys of each phase's four values, in Phase's field order.
+_PHASE_KEYS = tuple((n, tuple(f"l{n}_{field}" for field in Phase._fields[1:])) for n in (1, 2, 3))
+
+
+def _place(code: str, sent: str) -> Placed:
+    """What an object sets in the telegram. Raises ValueError or IndexError on a bad value; an object this program
+    does not read sets nothing (it is kept as a generic object all the same)."""
+    key = _NUMERIC.get(code)
+    if key is not None:
+        star = sent.find("*")
+        if star < 0:
+            return _FIELD, key, float(sent[1:-1])
+        if sent[star + 1 : -1] in ("W", "Wh"):  # a foreign meter counting in W and Wh: the Telegram holds kW, kWh
+            return _FIELD, key, float(sent[1:star]) / 1000.0
+        return _FIELD, key, float(sent[1:star])
+    row = _METER.get(code)
+    if row is not None:
+        value = _READERS[row.rule](sent)  # type: ignore[index]
+        if value is None and row.rule is Rule.PEAK_HISTORY:
+            return None
+        return (_FIELD, row.field, value) if row.field else (_EXTRA, row.key, value)
+    if code[:2] == "0-" and code[3:4] == ":" and code[2] != "0" and (row := _CHANNEL.get(code[4:])) is not None:
+        value = _READERS[row.rule](sent)  # type: ignore[index]
+        channel = int(code[2])
+        if row.rule is Rule.RELAY:
+            return _RELAY, channel, value
+        return _DEVICE, (channel, _DEVICE_FIELDS[row.rule]), value  # type: ignore[index]
+    return None
+
+
+# A meter repeats most lines unchanged from one second to the next (serial numbers, the tariff, the registers for
+# several seconds, zero export at night, the month peaks, an M-Bus reading for five minutes): each line seen is
+# remembered whole, with its (code, values) and what it set, and a line sent again as it was is neither matched
+# nor read again: one dictionary lookup. At most `_LINES_KEPT` lines: the powers change every second, so the memory
+# is started over now and then, which costs one telegram read in full.
+_lines: dict[str, tuple[DataObject, Placed]] = {}
+_LINES_KEPT = 2048
+# A line is `code(v1)(v2)...`: the expression gives (code, '(v1)(v2)...'). German meters append the OBIS billing
+# suffix `*255` to codes; the expression leaves it out of the code.
+_LINE = re.compile(r"([^(*\r\n]+)(?:\*\d+)?(\(.*\))\r?")
+
+
+def _read_line(line: str) -> tuple[DataObject, Placed] | None:
+    """A line not seen lately: None when it is not `code(values)`. Raises ValueError or IndexError on a bad value."""
+    match = _LINE.fullmatch(line)
+    if match is None:
+        return None
+    code, sent = match.groups()
+    key = _NUMERIC.get(code)
+    if key is not None and (star := sent.find("*")) > 0 and sent[star + 1] != "W":
+        place: Placed = (_FIELD, key, float(sent[1:star]))  # the usual number, read here without a call
+    else:
+        place = _place(code, sent)
+    if len(_lines) >= _LINES_KEPT:
+        _lines.clear()
+    seen = _lines[line] = ((code, sent), place)
+    return seen
 
 
 def _trailer_crc(data: bytes, end: int) -> int | None:
@@ -301,49 +277,49 @@ def _parse(data: bytes, verify_crc: bool) -> Telegram:
     # Objects that wrap between two values (the spec's 98.1.0, DSMR 2/3 gas) are joined first.
     body = text.replace(")\r\n(", ")(").replace(")\n(", ")(") if ")\n(" in text or ")\r\n(" in text else text
     builder = _Builder()
-    objects = tuple(_OBJECT.findall(body, header_end + 1))
-    if len(objects) != _count_lines(body, header_end + 1):
-        raise _stray_line(text, header_end + 1)
-    targets = (builder.fields, *builder.phases)
-    code = ""
+    fields, mbus, seen_lines, objects = builder.fields, builder.mbus, _lines.get, []
+    line = ""
     try:
-        for code, sent in objects:
-            numeric = _NUMERIC.get(code)
-            if numeric is not None:
-                star = sent.find("*")
-                if star < 0:
-                    targets[numeric[0]][numeric[1]] = float(sent[1:-1])
-                elif sent[star + 1 : -1] in _MILLI:
-                    targets[numeric[0]][numeric[1]] = float(sent[1:star]) / 1000.0
-                else:
-                    targets[numeric[0]][numeric[1]] = float(sent[1:star])
+        for line in body[header_end + 1 :].split("\n"):
+            seen = seen_lines(line)
+            if seen is None:
+                if line in ("", "\r"):
+                    continue
+                seen = _read_line(line)
+                if seen is None:
+                    raise _stray_line(text, header_end + 1)
+            objects.append(seen[0])
+            place = seen[1]
+            if place is None:
+                # Anything else is kept as a generic object only: a meter's odd code (the spec examples have
+                # '1-0:99:97.0') is no reason to lose a telegram whose CRC vouches for it.
                 continue
-            handler = _HANDLERS.get(code)
-            if handler is not None:
-                handler(builder, sent)
-            elif code[:2] == "0-" and code[3:4] == ":" and code[2] != "0" and code[4:] in _CHANNEL_HANDLERS:
-                _CHANNEL_HANDLERS[code[4:]](builder, int(code[2]), sent)
-            # Anything else is kept as a generic object only: a meter's odd code (the spec examples have
-            # '1-0:99:97.0') is no reason to lose a telegram whose CRC vouches for it.
+            where, key, value = place
+            if where == _FIELD:
+                fields[key] = value
+            elif where == _DEVICE:
+                device = mbus.get(key[0])
+                if device is None:
+                    device = mbus[key[0]] = {}
+                device[key[1]] = value
+            elif where == _EXTRA:
+                builder.extra.append((key, value))
+            else:
+                builder.relays.append((key, value))
     except (ValueError, IndexError) as error:
+        code = line.partition("(")[0].partition("*")[0]
         raise _line_error(text, f"{code}(", f"bad value ({error})", code) from error
     if crc is None and ("timestamp" in builder.fields or "version" in builder.fields):
         # DSMR 4+ and e-MUCS meters always send a CRC: without one, this is a telegram cut off right after '!'.
         raise FramingError("no CRC after '!', though this meter's telegrams carry one", end)
-    return builder.build(header, crc, objects, data)
-
-
-def _count_lines(body: str, start: int) -> int:
-    """Non-empty lines from `start` on: every one of them must have been read as an object."""
-    lines = body.count("\n", start)
-    return lines - body.count("\n\n", start - 1) - body.count("\n\r\n", start - 1)
+    return builder.build(header, crc, tuple(objects), data)
 
 
 def _stray_line(text: str, start: int) -> TelegramValueError:
     """The first line that is not `code(values)`, found only once we know there is one."""
     for line in text[start:].split("\n"):
         stripped = line.rstrip("\r")
-        if stripped and not _OBJECT.fullmatch(stripped) and not stripped.startswith("("):
+        if stripped and not _LINE.fullmatch(stripped) and not stripped.startswith("("):
             return _line_error(text, stripped, "not an OBIS object")
     return _line_error(text, text[start:].split("\n", 1)[0], "not an OBIS object")
 

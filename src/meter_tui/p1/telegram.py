@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Tariff(StrEnum):
@@ -42,8 +43,7 @@ def values_of(sent: str) -> tuple[str, ...]:
     return tuple(sent[1:-1].split(")("))
 
 
-@dataclass(frozen=True, slots=True)
-class Phase:
+class Phase(NamedTuple):
     """Instantaneous values of one phase (1, 2 or 3)."""
 
     phase: int
@@ -83,8 +83,7 @@ class MbusReading:
     unit: str
 
 
-@dataclass(frozen=True, slots=True)
-class MbusDevice:
+class MbusDevice(NamedTuple):
     """A device on an M-Bus channel (gas, water, heat meter)."""
 
     channel: int
@@ -102,9 +101,13 @@ class MbusDevice:
 _KINDS = {3: MbusKind.GAS, 7: MbusKind.WATER, 4: MbusKind.HEAT, 12: MbusKind.HEAT}
 
 
-@dataclass(frozen=True, slots=True)
-class Telegram:
-    """A telegram that passed framing, CRC and value checks."""
+class Telegram(NamedTuple):
+    """A telegram that passed framing, CRC and value checks.
+
+    Telegram, Phase and MbusDevice are named tuples rather than frozen dataclasses: as immutable, but built in C.
+    One is made per telegram (and per phase and M-Bus device), and a frozen dataclass's generated `__init__` was a
+    sixth of the parse time.
+    """
 
     header: str
     crc: int | None

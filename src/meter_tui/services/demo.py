@@ -21,6 +21,7 @@ from meter_tui.sources.simulator import BRUSSELS, ResumePoint, SimulatedMeter, n
 from meter_tui.store.database import open_database
 from meter_tui.store.ingest import Ingestor
 from meter_tui.store.localtime import local_time
+from meter_tui.store.queries import last_state
 
 DEMO_DAYS = 3
 EVERY_SECONDS = 60
@@ -59,32 +60,23 @@ def demo_meter(
 def resume_point(connection: sqlite3.Connection) -> ResumePoint | None:
     """Where the meter was at its last stored telegram: registers, gas and water as it showed them, the running
     quarter's import and the month peaks it held."""
-    state = connection.execute(
-        "SELECT time, import_day_wh, import_night_wh, export_day_wh, export_night_wh, gas_l, water_l"
-        " FROM meter_state WHERE id = 1"
-    ).fetchone()
-    if state is None or None in state[1:5]:
+    state = last_state(connection)
+    if state is None:
         return None
-    time = local_time(state[0])
-    quarter = connection.execute(
-        "SELECT import_day_wh + import_night_wh FROM quarter WHERE start = ?", (state[0] - state[0] % 900,)
-    ).fetchone()
+    time = local_time(state.time)
     month = time.strftime("%Y-%m")
-    peaks = connection.execute(
-        "SELECT month, kw, time FROM month_peak WHERE source = 'meter' ORDER BY month"
-    ).fetchall()
-    current = [(local_time(when), kw) for m, kw, when in peaks if m == month and when is not None]
+    current = [(when, kw) for m, kw, when in state.meter_peaks if m == month and when is not None]
     closed = [
-        (next_month(date.fromisoformat(f"{m}-01")), local_time(when), kw)
-        for m, kw, when in peaks
+        (next_month(date.fromisoformat(f"{m}-01")), when, kw)
+        for m, kw, when in state.meter_peaks
         if m < month and when is not None
     ]
     return ResumePoint(
         time=time,
-        registers_wh=tuple(state[1:5]),
-        gas_m3=(state[5] or 0) / 1000,
-        water_m3=(state[6] or 0) / 1000,
-        quarter_wh=quarter[0] if quarter else 0,
+        registers_wh=state.registers_wh,
+        gas_m3=state.gas_l / 1000,
+        water_m3=state.water_l / 1000,
+        quarter_wh=state.quarter_import_wh,
         month_peak=current[0] if current else None,
         history=tuple(closed[-13:]),
     )

@@ -8,18 +8,18 @@ The history is written only when this process owns the meter; followers read wha
 from __future__ import annotations
 
 import sqlite3
-from collections import deque
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from meter_tui.energy.capacity import capacity_summary, forecast
-from meter_tui.energy.costs import Cost, Usage, energy_cost_per_hour
+from meter_tui.energy.costs import Cost, Usage
 from meter_tui.energy.pricing import DayPricer
 from meter_tui.energy.rates import RateBook
 from meter_tui.p1.quantities import LiveValues
-from meter_tui.p1.telegram import Tariff, Telegram
+from meter_tui.p1.telegram import Telegram
 from meter_tui.services.history import DayUsage, History
+from meter_tui.services.live import LiveState
 from meter_tui.services.prices import Prices, PricesView
 from meter_tui.services.views import (
     Column,
@@ -38,7 +38,6 @@ from meter_tui.services.views import (
 )
 from meter_tui.store.database import StoreError
 
-SPARK_SECONDS = 600
 TODAY_EVERY = timedelta(seconds=10)  # of meter time, between two queries of today's usage and cost
 
 
@@ -46,9 +45,8 @@ class Session:
     def __init__(self, db_path: Path | None, rates_path: Path, *, raw_days: int = 7) -> None:
         self.prices = Prices(rates_path)
         self.history = History(db_path, raw_days=raw_days)
-        self.latest: Telegram | None = None
+        self.live = LiveState()
         self.owner = False
-        self._powers: deque[float] = deque(maxlen=SPARK_SECONDS)
         self._today: tuple[datetime, RateBook, Column] | None = None
 
     # -- the meter -------------------------------------------------------------------------------------------
@@ -60,8 +58,7 @@ class Session:
 
     def add(self, telegram: Telegram) -> None:
         """Take a telegram: the latest, and into the history when this process owns the meter."""
-        self.latest = telegram
-        self._powers.append((telegram.power_import_kw or 0.0) - (telegram.power_export_kw or 0.0))
+        self.live.add(telegram)
         if self.owner:
             self.history.add(telegram)
 
@@ -74,15 +71,18 @@ class Session:
         except (sqlite3.Error, StoreError) as failure:  # a damaged history: live data goes on without today's sums
             today, error = None, f"cannot be read: {failure}"
         values = LiveValues(telegram, self.cost_per_hour(), today.cost.total if today is not None else None)
-        return LiveView(values, tuple(self._powers), phase_warnings(telegram), today, error)
+        return LiveView(values, self.live.powers(), phase_warnings(telegram), today, error)
 
     def close(self) -> None:
         self.history.close()
 
     @property
+    def latest(self) -> Telegram | None:
+        return self.live.latest
+
+    @property
     def now(self) -> datetime | None:
-        """The meter's clock: every view is computed for the time of the latest telegram, never the wall clock."""
-        return self.latest.timestamp if self.latest is not None else None
+        return self.live.now
 
     @property
     def store_error(self) -> str:
@@ -97,11 +97,7 @@ class Session:
         return self.prices.save(document)
 
     def cost_per_hour(self) -> float | None:
-        t = self.latest
-        if t is None or t.timestamp is None:
-            return None
-        rates = self.book.on(t.timestamp.date())
-        return energy_cost_per_hour(t.power_import_kw or 0.0, t.power_export_kw or 0.0, rates, t.tariff is Tariff.NIGHT)
+        return self.live.cost_per_hour(self.book)
 
     def live_values(self) -> LiveValues | None:
         """The latest telegram and its costs."""

@@ -7,8 +7,10 @@ report in milliseconds on a Raspberry Pi.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from meter_tui.energy.capacity import MonthPeakValue
 from meter_tui.energy.costs import Usage
@@ -99,3 +101,48 @@ def data_range(connection: sqlite3.Connection) -> tuple[date, date] | None:
     if first is None:
         return None
     return date_of(first), date_of(last)
+
+
+@dataclass(frozen=True, slots=True)
+class LastState:
+    """Where the meter was at the last stored telegram: what a meter that resumes goes on from."""
+
+    time: int  # UTC epoch seconds
+    registers_wh: tuple[int, int, int, int]  # import day, import night, export day, export night
+    gas_l: int
+    water_l: int
+    quarter_import_wh: int  # imported so far in the quarter of `time`
+    meter_peaks: tuple[tuple[str, float, datetime | None], ...]  # ('YYYY-MM', kW, when) the meter said, by month
+
+
+def last_state(connection: sqlite3.Connection) -> LastState | None:
+    """None when no telegram with all four registers was ever stored."""
+    state = connection.execute(
+        "SELECT time, import_day_wh, import_night_wh, export_day_wh, export_night_wh, gas_l, water_l"
+        " FROM meter_state WHERE id = 1"
+    ).fetchone()
+    if state is None or None in state[1:5]:
+        return None
+    time = state[0]
+    quarter = connection.execute(
+        "SELECT import_day_wh + import_night_wh FROM quarter WHERE start = ?", (time - time % 900,)
+    ).fetchone()
+    peaks = connection.execute("SELECT month, kw, time FROM month_peak WHERE source = 'meter' ORDER BY month")
+    return LastState(
+        time,
+        tuple(state[1:5]),
+        state[5] or 0,
+        state[6] or 0,
+        quarter[0] if quarter else 0,
+        tuple((month, kw, local_time(when) if when is not None else None) for month, kw, when in peaks),
+    )
+
+
+def quarter_table(connection: sqlite3.Connection, first: date, last: date) -> Iterator[tuple[Any, ...]]:
+    """The stored quarters of the local days `first` to `last`, as stored (UTC start, integer Wh and litres, W):
+    start, the four registers, gas, water, average and highest power, gap, source."""
+    yield from connection.execute(
+        "SELECT start, import_day_wh, import_night_wh, export_day_wh, export_night_wh, gas_l, water_l,"
+        " average_w, max_w, gap, source FROM quarter WHERE start >= ? AND start < ? ORDER BY start",
+        (local_midnight_utc(first), local_midnight_utc(last + timedelta(days=1))),
+    )
