@@ -188,7 +188,8 @@ def _app_command(args: argparse.Namespace) -> int:
     from meter_tui.ui.app import create_app  # noqa: PLC0415
 
     config = _config(args)
-    session = Session(db_path(args, config), _rates(args), raw_days=config.store.raw_days)
+    session = Session(db_path(args, config), _rates(args), raw_days=config.store.raw_days,
+                      main_fuse=config.meter.main_fuse)  # fmt: skip
     # The app logs nothing to the terminal it draws on: the settings screen shows the broker's state.
     publisher = mqtt_publisher(args, config, log=lambda _: None)
     app = create_app(session, shared_meter(args, config).events, publisher=publisher)

@@ -8,6 +8,7 @@ file named by METER_TUI_CONFIG. The command line wins over the environment, whic
     port = "/dev/ttyUSB0"        # or socket://192.168.1.50:23, rfc2217://...
     baudrate = 115200
     silence_timeout = 10         # seconds without bytes before the port is reopened
+    main_fuse = "3x40"           # phases x amperes: caps the Peak screen's headroom when the meter sets no limit
 
     [store]
     db = "/home/pi/meter.sqlite"
@@ -23,6 +24,7 @@ file named by METER_TUI_CONFIG. The command line wins over the environment, whic
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -46,6 +48,7 @@ class MeterConfig:
     parity: str = "N"
     stopbits: float = 1
     silence_timeout: float = 10.0
+    main_fuse: str | None = None  # "3x40": phases x amperes
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +113,7 @@ def serve_dir(env: Mapping[str, str] = os.environ) -> Path:
     return data_dir(env) / "serve"
 
 
+_FUSE = re.compile(r"[123]x\d{1,3}(\.\d+)?", re.IGNORECASE)
 _TYPES: dict[str, dict[str, type]] = {
     "meter": {
         "port": str,
@@ -118,6 +122,7 @@ _TYPES: dict[str, dict[str, type]] = {
         "parity": str,
         "stopbits": float,
         "silence_timeout": float,
+        "main_fuse": str,
     },
     "store": {"db": str, "raw_days": int},
     "mqtt": {"url": str, "password": str, "topic": str, "discovery_prefix": str},
@@ -161,6 +166,9 @@ def load_config(env: Mapping[str, str] = os.environ) -> Config:
         meter = _checked(path, "meter", document.get("meter", {}))
         store = _checked(path, "store", document.get("store", {}))
         mqtt = _checked(path, "mqtt", document.get("mqtt", {}))
+    if "main_fuse" in meter and not _FUSE.fullmatch(meter["main_fuse"]):
+        raise ConfigError(f"{path}: [meter] main_fuse: expected phases x amperes such as \"3x40\" or \"1x40\", "
+                          f"got {meter['main_fuse']!r}")  # fmt: skip
     if env.get("METER_TUI_PORT"):
         meter["port"] = env["METER_TUI_PORT"]
     if "db" in store:

@@ -5,7 +5,11 @@ last 12 months' peaks times a price per kW per year. Inside the running quarter,
 meter's 1-0:1.4.0, P the power now and M the month peak so far:
     projected average if P holds:  D + P * (900 - t) / 900
     headroom (average power still allowed for the rest of the quarter without a new peak): (M - D) * 900 / (900 - t)
-M is taken as at least 2.5 kW: below that a higher peak costs nothing, so it is no reason to warn.
+M is taken as at least 2.5 kW: below that a higher peak costs nothing, so it is no reason to warn. The headroom is
+also capped by what the connection can carry (the meter's power limiter 0-0:17.0.0 when set, else the main fuse).
+
+A month's billed peak counts in the 12-month average of 12 monthly bills, each 1/12 of the yearly price: over the
+next 12 months it costs  kW x price per kW per year / 12, and a higher peak costs its difference the same way.
 """
 
 from __future__ import annotations
@@ -30,10 +34,42 @@ class QuarterForecast:
     headroom_kw: float
     new_peak_certain: bool
     new_peak_likely: bool
+    limit_kw: float | None = None  # what the connection carries, when known
 
     @property
     def progress(self) -> float:
         return self.seconds_in / QUARTER_SECONDS
+
+    @property
+    def allowed_kw(self) -> float:
+        """The average power still allowed for the rest of the quarter: the headroom, within the connection."""
+        return min(self.headroom_kw, self.limit_kw) if self.limit_kw is not None else self.headroom_kw
+
+    @property
+    def limited(self) -> bool:
+        """The connection, not the month peak, sets what may be drawn."""
+        return self.limit_kw is not None and self.limit_kw < self.headroom_kw
+
+
+def peak_cost_eur(kw: float, price_kw_year: float) -> float:
+    """What a month peak adds to the capacity bills of the next 12 months (floored at 2.5 kW like the bill)."""
+    return max(kw, MINIMUM_PEAK_KW) * price_kw_year / 12
+
+
+def extra_peak_cost_eur(new_kw: float, month_peak_kw: float | None, price_kw_year: float) -> float:
+    """What a quarter of `new_kw` would add over the next 12 months, above the month peak so far (0 if below)."""
+    return max(peak_cost_eur(new_kw, price_kw_year) - peak_cost_eur(month_peak_kw or 0.0, price_kw_year), 0.0)
+
+
+def connection_kw(limiter_kw: float | None, fuse: str | None) -> float | None:
+    """What the connection carries: the meter's power limiter (0-0:17.0.0) when it is set (99.999 means none),
+    else a main fuse given as 'PxA' (3x40: three phases of 40 A at 230 V), else None."""
+    if limiter_kw is not None and 0 < limiter_kw < 99.9:
+        return limiter_kw
+    if fuse:
+        phases, _, amps = fuse.lower().partition("x")
+        return int(phases) * float(amps) * 230 / 1000
+    return None
 
 
 def quarter_start(moment: datetime) -> datetime:
@@ -43,7 +79,9 @@ def quarter_start(moment: datetime) -> datetime:
     return floored.astimezone(moment.tzinfo)
 
 
-def forecast(moment: datetime, average_kw: float, power_kw: float, month_peak_kw: float | None) -> QuarterForecast:
+def forecast(
+    moment: datetime, average_kw: float, power_kw: float, month_peak_kw: float | None, limit_kw: float | None = None
+) -> QuarterForecast:
     """The running quarter at `moment` (meter time) from the meter's own 1-0:1.4.0, 1-0:1.7.0 and 1-0:1.6.0."""
     start = quarter_start(moment)
     seconds_in = min(int((moment - start).total_seconds()), QUARTER_SECONDS)
@@ -63,6 +101,7 @@ def forecast(moment: datetime, average_kw: float, power_kw: float, month_peak_kw
         headroom_kw=headroom,
         new_peak_certain=certain,
         new_peak_likely=certain or projected > threshold,
+        limit_kw=limit_kw,
     )
 
 

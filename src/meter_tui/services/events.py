@@ -7,6 +7,9 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 
+from meter_tui.energy.capacity import QuarterForecast
+from meter_tui.p1.telegram import Telegram
+
 EVENTS_KEPT = 200
 
 
@@ -30,3 +33,90 @@ class EventLog:
 
     def newest_first(self) -> tuple[LoggedEvent, ...]:
         return tuple(reversed(self._events))
+
+
+SOLAR_SECONDS = 300  # export (or none) this long before solar production is said to start (or stop)
+
+
+@dataclass(frozen=True, slots=True)
+class MeterEvent:
+    """Something the telegrams say happened, in words, for the event log (and a notification if not information)."""
+
+    severity: str
+    text: str
+
+
+class MeterWatch:
+    """Finds the events in the stream of telegrams: a new month peak (the meter's 1-0:1.6.0 goes up), a quarter
+    heading for one (once per quarter), a new day peak (a finished quarter above the day's earlier ones), solar
+    production starting and stopping. Pure bookkeeping over what the meter said; runs on the store thread."""
+
+    def __init__(self) -> None:
+        self._peak: tuple[datetime | None, float | None] | None = None
+        self._warned_quarter: datetime | None = None
+        self._quarter: tuple[datetime, float] | None = None  # the running quarter's start and its latest 1-0:1.4.0
+        self._day_best: tuple[object, float] | None = None  # (day, highest finished quarter of it)
+        self._exporting: bool | None = None
+        self._since: datetime | None = None  # when export started or stopped, before it counts
+
+    def observe(
+        self, telegram: Telegram, status: QuarterForecast | None, day_best: float | None = None
+    ) -> list[MeterEvent]:
+        """One telegram and the running quarter's forecast from it; `day_best` seeds the day's highest finished
+        quarter (from the history) on the first telegram of a day."""
+        time = telegram.timestamp
+        if time is None:
+            return []
+        events: list[MeterEvent] = []
+        peak = telegram.month_peak
+        self._month_peak((peak.time, peak.kw) if peak is not None else None, events)
+        start = status.start if status is not None else None
+        likely = (status.projected_kw, status.threshold_kw) if status is not None and status.new_peak_likely else None
+        self._likely(start, likely, events)
+        self._day_peak(time, start, status.average_kw if status is not None else None, day_best, events)
+        self._solar(time, telegram.power_export_kw or 0.0, events)
+        return events
+
+    def _month_peak(self, peak: tuple[datetime | None, float | None] | None, events: list[MeterEvent]) -> None:
+        before, self._peak = self._peak, peak
+        if before is None or peak is None or peak == before or peak[1] is None or peak[0] is None:
+            return
+        same_month = before[0] is not None and (before[0].year, before[0].month) == (peak[0].year, peak[0].month)
+        if same_month and before[1] is not None and peak[1] > before[1]:
+            events.append(MeterEvent("warning", f"New month peak {peak[1]:.3f} kW, the quarter of {peak[0]:%H:%M}"))
+
+    def _likely(self, start: datetime | None, likely: tuple[float, float] | None, events: list[MeterEvent]) -> None:
+        if likely is None or start is None or start == self._warned_quarter:
+            return
+        self._warned_quarter = start
+        projected, threshold = likely
+        events.append(MeterEvent("warning", f"A new month peak is likely: the quarter of {start:%H:%M} heads for "
+                                            f"{projected:.3f} kW, above {threshold:.3f} kW"))  # fmt: skip
+
+    def _day_peak(self, time: datetime, start: datetime | None, kw: float | None, seed: float | None,
+                  events: list[MeterEvent]) -> None:  # fmt: skip
+        day = time.date()
+        if self._day_best is None or self._day_best[0] != day:
+            self._day_best = (day, seed or 0.0)
+        finished, self._quarter = self._quarter, (start, kw) if start is not None and kw is not None else None
+        if finished is None or start is None or finished[0] == start or finished[0].date() != day:
+            return
+        if finished[1] > self._day_best[1]:
+            self._day_best = (day, finished[1])
+            events.append(MeterEvent("information", f"New day peak {finished[1]:.3f} kW, the quarter of "
+                                                    f"{finished[0]:%H:%M}"))  # fmt: skip
+
+    def _solar(self, time: datetime, export_kw: float, events: list[MeterEvent]) -> None:
+        exporting = export_kw > 0.0
+        if self._exporting is None:
+            self._exporting, self._since = exporting, None
+            return
+        if exporting == self._exporting:
+            self._since = None
+            return
+        if self._since is None:
+            self._since = time
+        elif (time - self._since).total_seconds() >= SOLAR_SECONDS:
+            self._exporting, self._since = exporting, None
+            events.append(MeterEvent("information", f"Solar production started ({export_kw:.3f} kW out)" if exporting
+                                     else "Solar production stopped: nothing exported for 5 minutes"))  # fmt: skip

@@ -17,7 +17,7 @@ from meter_tui.p1.telegram import Telegram
 from meter_tui.store.database import StoreError, open_database
 from meter_tui.store.ingest import Ingestor
 from meter_tui.store.localtime import day_key, local_midnight_utc
-from meter_tui.store.queries import QuarterRow, days, month_peaks, quarters
+from meter_tui.store.queries import QuarterRow, data_range, days, month_peaks, quarters
 
 DayUsage = tuple[Usage, float | None, datetime | None]  # a day's usage, its highest quarter and when it started
 
@@ -79,6 +79,11 @@ class History:
                     usage, peak, when = result.get(day, (Usage(), None, None))
                     result[day] = (usage + Usage(*(a / 1000 for a in amounts)), peak, when)
         return result
+
+    def span(self) -> tuple[date, date] | None:
+        """The first and the last day the history holds (committed), None when it holds none."""
+        connection = self._reader()
+        return data_range(connection) if connection is not None else None
 
     def quarters_of(self, day: date) -> list[QuarterRow]:
         connection = self._reader()

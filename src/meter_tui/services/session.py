@@ -12,12 +12,20 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from meter_tui.energy.capacity import capacity_summary, forecast
+from meter_tui.energy.capacity import (
+    QuarterForecast,
+    capacity_summary,
+    connection_kw,
+    extra_peak_cost_eur,
+    forecast,
+    peak_cost_eur,
+)
 from meter_tui.energy.costs import Cost, Usage
 from meter_tui.energy.pricing import DayPricer
 from meter_tui.energy.rates import RateBook
 from meter_tui.p1.quantities import LiveValues
 from meter_tui.p1.telegram import Telegram
+from meter_tui.services.events import MeterEvent, MeterWatch
 from meter_tui.services.history import DayUsage, History
 from meter_tui.services.live import LiveState
 from meter_tui.services.prices import Prices, PricesView
@@ -42,12 +50,18 @@ TODAY_EVERY = timedelta(seconds=10)  # of meter time, between two queries of tod
 
 
 class Session:
-    def __init__(self, db_path: Path | None, rates_path: Path, *, raw_days: int = 7) -> None:
+    def __init__(
+        self, db_path: Path | None, rates_path: Path, *, raw_days: int = 7, main_fuse: str | None = None
+    ) -> None:
+        self.main_fuse = main_fuse  # what the connection carries when the meter sets no power limit
         self.prices = Prices(rates_path)
         self.history = History(db_path, raw_days=raw_days)
         self.live = LiveState()
         self.owner = False
         self._today: tuple[datetime, RateBook, Column] | None = None
+        self.watch = MeterWatch()
+        self._watched_day: date | None = None
+        self._data_days: tuple[date, date] | None = None  # the history's first and last day, as of the last query
 
     # -- the meter -------------------------------------------------------------------------------------------
     def become_owner(self) -> str:
@@ -71,7 +85,28 @@ class Session:
         except (sqlite3.Error, StoreError) as failure:  # a damaged history: live data goes on without today's sums
             today, error = None, f"cannot be read: {failure}"
         values = LiveValues(telegram, self.cost_per_hour(), today.cost.total if today is not None else None)
-        return LiveView(values, self.live.powers(), phase_warnings(telegram), today, error)
+        since = self._data_days[0] if self._data_days else None
+        events = self._events(telegram)
+        return LiveView(values, self.live.powers(), phase_warnings(telegram), today, error, since, events)
+
+    def _events(self, telegram: Telegram) -> tuple[MeterEvent, ...]:
+        """What this telegram says happened (a new month or day peak, a likely new peak, solar on or off)."""
+        seed = None
+        if telegram.timestamp is not None and telegram.timestamp.date() != self._watched_day:
+            self._watched_day = telegram.timestamp.date()
+            try:
+                averages = [q.average_kw for q in self.history.quarters_of(self._watched_day) if q.average_kw]
+            except (sqlite3.Error, StoreError):
+                averages = []
+            seed = max(averages, default=None)
+        return tuple(self.watch.observe(telegram, self._forecast(telegram), seed))
+
+    def _forecast(self, t: Telegram) -> QuarterForecast | None:
+        if t.timestamp is None or t.quarter_average_kw is None:
+            return None
+        peak = t.month_peak
+        return forecast(t.timestamp, t.quarter_average_kw, t.power_import_kw or 0.0, peak.kw if peak else None,
+                        connection_kw(t.limiter_kw, self.main_fuse))  # fmt: skip
 
     def close(self) -> None:
         self.history.close()
@@ -141,6 +176,7 @@ class Session:
             or not timedelta(0) <= now - last[0] < TODAY_EVERY
         ):
             last = self._today = (now, self.book, self.today_column(now.date()))
+            self._data_days = self.history.span()
         return last[2]
 
     def day_series(self, first: date, last: date) -> list[tuple[date, Usage, Cost]]:
@@ -176,15 +212,23 @@ class Session:
         status = None
         if t.quarter_average_kw is not None:
             status = forecast(
-                t.timestamp, t.quarter_average_kw, t.power_import_kw or 0.0, month_peak.kw if month_peak else None
+                t.timestamp,
+                t.quarter_average_kw,
+                t.power_import_kw or 0.0,
+                month_peak.kw if month_peak else None,
+                connection_kw(t.limiter_kw, self.main_fuse),
             )
+        price = self.book.on(today).capacity_kw_year
+        peak_kw = month_peak.kw if month_peak else None
         return PeakView(
             forecast=status,
-            month_peak_kw=month_peak.kw if month_peak else None,
+            month_peak_kw=peak_kw,
             month_peak_time=month_peak.time if month_peak else None,
             months=tuple(peaks[-13:]),
-            capacity=capacity_summary(peaks, today, self.book.on(today).capacity_kw_year),
+            capacity=capacity_summary(peaks, today, price),
             today=tuple(self.history.quarters_of(today)),
+            month_peak_cost_eur=peak_cost_eur(peak_kw or 0.0, price),
+            forecast_extra_eur=extra_peak_cost_eur(status.projected_kw, peak_kw, price) if status else 0.0,
         )
 
     def history_view(self, request: HistoryRequest) -> HistoryView | None:

@@ -14,6 +14,7 @@ from meter_tui.energy.costs import Cost, Usage
 from meter_tui.p1.quantities import LiveValues, describe
 from meter_tui.p1.telegram import Telegram, values_of
 from meter_tui.p1.values import decode_octets
+from meter_tui.services.events import MeterEvent
 from meter_tui.store.queries import QuarterRow
 
 VIEWS = ("day", "week", "month", "year")
@@ -41,6 +42,8 @@ class LiveView:
     warnings: tuple[str, ...]
     today: Column | None
     history_error: str = ""  # why the history is not kept or read right now
+    since: date | None = None  # the first day the history holds
+    events: tuple[MeterEvent, ...] = ()  # what this telegram says happened
 
     @property
     def telegram(self) -> Telegram:
@@ -60,6 +63,8 @@ class PeakView:
     months: tuple[MonthPeakValue, ...]
     capacity: CapacitySummary
     today: tuple[QuarterRow, ...]
+    month_peak_cost_eur: float = 0.0  # what the month peak so far adds to the next 12 months' capacity bills
+    forecast_extra_eur: float = 0.0  # what the forecast quarter would add on top, if it became the month peak
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,12 +31,14 @@ from meter_tui.sources.feed import FeedState, StatusEvent, TelegramEvent
 from meter_tui.sources.hub import HubEvent, Role, RoleEvent
 from meter_tui.store.database import StoreError
 from meter_tui.ui.messages import MeterStatus, TelegramReceived, TelegramRejected
+from meter_tui.ui.palette import css_variables
 from meter_tui.ui.screens import SCREENS
 
 STALE_SECONDS = 5.0
 IN_FLIGHT = 4
 RATE_WINDOW = 20  # telegrams over which the source line measures a replay's real rate
 LATE_SECONDS = 2.0
+DETAIL_SHOWN = 32  # characters of a reconnect's reason on the source line
 RESTART_FIRST, RESTART_MAX = 1.0, 60.0  # seconds before a worker that died is started again, doubling
 
 if TYPE_CHECKING:
@@ -113,6 +115,7 @@ class MeterApp(App[None]):
         self._clock = clock
         self._start_theme = theme
         self.status: StatusEvent | None = None
+        self._lost = False  # the meter was lost and is not back yet
         self.role: Role | None = None
         self.owner_pid: int | None = None
         self._arrivals: deque[float] = deque(maxlen=RATE_WINDOW)  # when the last telegrams were received
@@ -129,6 +132,14 @@ class MeterApp(App[None]):
         self.event_log = EventLog()
         # One thread for the history: writes and the queries that read them, in order; the UI never waits on SQLite.
         self._store_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+
+    def get_css_variables(self) -> dict[str, str]:
+        """The theme's variables and the meanings' colours ($m-import, $m-export, ...) in its shades."""
+        return {**super().get_css_variables(), **css_variables(self.current_theme.dark)}
+
+    @property
+    def dark(self) -> bool:
+        return self.current_theme.dark
 
     def on_mount(self) -> None:
         self.theme = self._start_theme
@@ -153,12 +164,13 @@ class MeterApp(App[None]):
             else:
                 return
 
-    def log_event(self, text: str, severity: str = "information") -> None:
-        """Into the event log, at the meter's time when there is one; warnings and errors also as a notification."""
+    def log_event(self, text: str, severity: str = "information", *, notify: bool = False) -> None:
+        """Into the event log, at the meter's time when there is one; warnings and errors (and what asks for it)
+        also as a notification."""
         live = self.live
         self.event_log.add(text, severity, live.telegram.timestamp if live is not None else None)
         self.events_logged = self.event_log.count
-        if severity != "information":
+        if notify or severity != "information":
             self.notify(text, severity=severity, timeout=8)  # type: ignore[arg-type]
 
     async def read_meter(self) -> None:
@@ -183,8 +195,18 @@ class MeterApp(App[None]):
             if message.role is Role.OWNER:
                 self._history_error(await self.in_store(self.session.become_owner))
         if message.status is not None:
+            self._meter_state(message.status)
             self.status = message.status
         self.refresh_source_line()
+
+    def _meter_state(self, now: StatusEvent) -> None:
+        """The meter lost (with the whole reason, which the source line shortens) and back."""
+        if now.state is FeedState.RECONNECTING and not self._lost:
+            self._lost = True
+            self.log_event(f"meter lost: {now.source}: {now.detail or 'no reason given'}", "warning")
+        elif now.state is FeedState.CONNECTED and self._lost:
+            self._lost = False
+            self.log_event(f"meter back: {now.source}", "information", notify=True)
 
     async def on_telegram_received(self, message: TelegramReceived) -> None:
         self._in_flight.release()
@@ -197,6 +219,8 @@ class MeterApp(App[None]):
             self._arrivals.append(message.received)
             self.good += 1
         self.live = view
+        for event in view.events:
+            self.log_event(event.text, event.severity)
         self._history_error(view.history_error)
         self.refresh_source_line()
         if self.publisher is not None:
@@ -225,7 +249,7 @@ class MeterApp(App[None]):
         """Check and save rates.json (raises RatesError or OSError); every cost then follows the new prices."""
         self.prices = await self.in_store(self.session.save_rates, document)
         self.rates_version += 1
-        self.log_event(f"prices saved to {self.prices.path}")
+        self.log_event(f"prices saved to {self.prices.path}", notify=True)
         return self.prices
 
     def on_telegram_rejected(self, message: TelegramRejected) -> None:
@@ -243,7 +267,11 @@ class MeterApp(App[None]):
         else:
             state = status.state.value
             if status.state is FeedState.RECONNECTING and status.detail:
-                state += f" ({status.detail})"
+                # Short here, so that the line fits 80 columns; whole in Settings and the event log.
+                detail = (
+                    status.detail if len(status.detail) <= DETAIL_SHOWN else status.detail[: DETAIL_SHOWN - 1] + "…"
+                )
+                state += f" ({detail})"
                 alarm = True
             parts += [status.source, state]
         if self.role is Role.FOLLOWER:

@@ -39,6 +39,7 @@ class MeterScreen(Screen[None]):
         self.query_one("#failure").display = False
         self.watch(self.app, "live", self._changed, init=False)
         self.watch(self.app, "rates_version", self._changed, init=False)
+        self.watch(self.app, "theme", self._theme_changed, init=False)
         if self.SHOWS_SOURCE_STATE:
             self.watch(self.app, "source_line", self._changed, init=False)
         if self.SHOWS_EVENTS:
@@ -50,6 +51,14 @@ class MeterScreen(Screen[None]):
             self.redraw()
         else:
             self._dirty = True
+
+    def _theme_changed(self, _: Any) -> None:
+        """Colours of numbers are the theme's: what was drawn is drawn again in the new shades."""
+        self.forget_drawn()
+        self._changed(None)
+
+    def forget_drawn(self) -> None:
+        """Subclasses that skip redrawing unchanged content forget what they drew."""
 
     def on_screen_resume(self) -> None:
         if getattr(self, "_dirty", False):

@@ -1,54 +1,109 @@
-"""Live: power in and out, large; per phase; tariff; what it costs now and today; gas and water; the last minutes."""
+"""Live: power in and out, large; per phase; tariff; what it costs now and today; gas and water; the last ten
+minutes. From 140 columns on, an overview beside it holds what the original program showed on one screen: the
+prices and the tariff schedule, the running quarter with its headroom, and the month peaks."""
 
 from __future__ import annotations
 
+from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Digits, Label, Sparkline, Static
+from textual.widgets import DataTable, Digits, ProgressBar, Static
+from textual_plotext import PlotextPlot
 
 from meter_tui.p1.quantities import phase_rows
 from meter_tui.p1.telegram import Tariff, Telegram
-from meter_tui.services.views import Column
+from meter_tui.services.views import LiveView, PeakRequest, PeakView
+from meter_tui.ui.palette import colours, rgb, styled
 from meter_tui.ui.screens.base import MeterScreen
+from meter_tui.ui.widgets.quarter import draw_quarters, months_rows, quarter_lines, rates_text
 from meter_tui.ui.widgets.readout import Readout
 from meter_tui.ui.widgets.tables import show_rows
+
+WIDE = 140  # columns from which the overview is shown beside the live panels
+CHART_EVERY = 5  # seconds of meter time between two redraws of the ten-minute chart
+PHASE_MEANING = {"import_kw": "import", "export_kw": "export"}
 
 
 class LiveScreen(MeterScreen):
     def compose(self) -> ComposeResult:
         yield from self.header()
-        with Horizontal(id="power"):
-            with Vertical(classes="power-box"):
-                yield Label("Import kW", classes="power-label")
-                yield Digits("-.---", id="import")
-            with Vertical(classes="power-box"):
-                yield Label("Export kW", classes="power-label")
-                yield Digits("-.---", id="export")
-            with Vertical(id="now"):
-                yield Static("", id="tariff")
-                yield Readout("", id="cost-now")
-                yield Readout("", id="today")
-        table: DataTable[str] = DataTable(id="phases", cursor_type="none", zebra_stripes=True)
-        yield table
-        yield Readout("", id="warnings")
-        with Horizontal(id="utilities"):
-            yield Readout("", id="gas")
-            yield Readout("", id="water")
-        yield Label("Import (up) and export (down), last 10 minutes", id="spark-label")
-        yield Sparkline([], id="spark")
+        with Horizontal(id="live-body"):
+            with Vertical(id="live-main"):
+                with Horizontal(id="power-row"):
+                    with Vertical(id="import-panel", classes="panel power"):
+                        yield Digits("-.---", id="import")
+                    with Vertical(id="export-panel", classes="panel power"):
+                        yield Digits("-.---", id="export")
+                    with Vertical(id="now-panel", classes="panel"):
+                        yield Readout("", id="tariff")
+                        yield Readout("", id="cost-now")
+                        yield Readout("", id="cost-today")
+                with Vertical(id="phases-panel", classes="panel"):
+                    yield DataTable(id="phases", cursor_type="none", zebra_stripes=True)
+                with Vertical(id="today-panel", classes="panel"):
+                    yield Readout("", id="today-energy")
+                    yield Readout("", id="today-utilities")
+                with Vertical(id="minutes-panel", classes="panel"):
+                    yield PlotextPlot(id="minutes")
+            with Vertical(id="overview"):
+                with Vertical(id="rates-panel", classes="panel"):
+                    yield Static("", id="rates")
+                with Vertical(id="live-quarter-panel", classes="panel"):
+                    yield ProgressBar(total=900, show_eta=False, show_percentage=True, id="live-quarter")
+                    yield Static("", id="live-quarter-text")
+                with Vertical(id="live-months-panel", classes="panel"):
+                    yield DataTable(id="live-months", cursor_type="none", zebra_stripes=True)
+                with Vertical(id="live-quarters-panel", classes="panel"):
+                    yield PlotextPlot(id="live-quarters")
         yield from self.footer()
 
     def on_mount(self) -> None:
+        titles = {
+            "#import-panel": "Import kW",
+            "#export-panel": "Export kW",
+            "#now-panel": "Now",
+            "#phases-panel": "Phases",
+            "#today-panel": "Today",
+            "#minutes-panel": "Last 10 minutes, kW: import up, export down",
+            "#rates-panel": "Prices",
+            "#live-quarter-panel": "Quarter-hour peak",
+            "#live-months-panel": "Month peaks",
+            "#live-quarters-panel": "Today's quarters, kW",
+        }
+        for selector, title in titles.items():
+            self.query_one(selector).border_title = title
         table = self.query_one("#phases", DataTable)
-        table.add_columns("Phase", *(f"{row.heading} {row.unit}" for row in phase_rows()))
+        table.add_column("Phase")
+        for row in phase_rows():
+            table.add_column(styled(f"{row.heading} {row.unit}", None, True), key=row.field)
+        months = self.query_one("#live-months", DataTable)
+        for label in ("Month", "Peak at", "kW"):
+            months.add_column(label if label == "Month" else styled(label, None, True))
         self._night: bool | None = None
+        self._chart_drawn: object = None
+        self._quarters_drawn: object = None
+        self._wide = False
         super().on_mount()
+
+    def forget_drawn(self) -> None:
+        self._night = None
+        self._chart_drawn = self._quarters_drawn = None
+
+    def on_resize(self) -> None:
+        wide = self.size.width >= WIDE
+        if wide != self._wide:
+            self._wide = wide
+            self.set_class(wide, "wide")
+            if wide:
+                self.redraw()
 
     def redraw(self) -> None:
         super().redraw()
         view = self.meter.live
         if view is None:
             return
+        dark = self.meter.dark
         telegram = view.telegram
         for name, kw in (("import", telegram.power_import_kw), ("export", telegram.power_export_kw)):
             digits = self.query_one(f"#{name}", Digits)
@@ -57,49 +112,104 @@ class LiveScreen(MeterScreen):
         night = telegram.tariff is Tariff.NIGHT
         if self._night is not night:
             self._night = night
-            tariff = self.query_one("#tariff", Static)
-            tariff.update(" NIGHT tariff " if night else " DAY tariff ")
+            tariff = self.query_one("#tariff", Readout)
+            tariff.show(" NIGHT tariff " if night else " DAY tariff ")
             tariff.set_class(night, "night")
-        cost = view.values.cost_per_hour_eur
-        if cost is not None:
-            self.query_one("#cost-now", Readout).show(f"Now {cost:+.2f} EUR/h")
-        self._phases(telegram)
-        warnings = view.warnings
-        self.query_one("#warnings", Readout).show("  ".join(f"! {w}" for w in warnings))
-        self.query_one("#warnings", Readout).set_class(bool(warnings), "alarm")
-        self._utilities(telegram)
-        self.query_one("#spark", Sparkline).data = list(view.powers_kw) or [0.0]
-        self._today(view.today)
+        cost = colours(dark)["cost"]
+        if (per_hour := view.values.cost_per_hour_eur) is not None:
+            self.query_one("#cost-now", Readout).show(f"[{cost}]{per_hour:+.2f}[/] EUR/h now")
+        if view.today is not None:
+            self.query_one("#cost-today", Readout).show(f"[{cost}]{view.today.cost.total:.2f}[/] EUR today")
+        self._phases(telegram, view.warnings, dark)
+        self._today(view, dark)
+        self._chart(view, dark)
+        if self._wide:
+            self.query_one("#rates", Static).update(rates_text(self.meter.prices, telegram, dark))
+            self.compute_overview()
 
-    def _phases(self, telegram: Telegram) -> None:
+    def _phases(self, telegram: Telegram, warnings: tuple[str, ...], dark: bool) -> None:
+        rows = phase_rows()
+
+        def cell(value: float | None, precision: int, field: str) -> Text:
+            return styled(f"{value:.{precision}f}" if value is not None else "-", PHASE_MEANING.get(field), dark)
+
         show_rows(
             self.query_one("#phases", DataTable),
             [
-                (
-                    f"L{phase.phase}",
-                    *(
-                        f"{value:.{row.precision}f}" if (value := getattr(phase, row.field)) is not None else "-"
-                        for row in phase_rows()
-                    ),
-                )
+                (f"L{phase.phase}", *(cell(getattr(phase, row.field), row.precision, row.field) for row in rows))
                 for phase in telegram.phases
             ],
         )
+        panel = self.query_one("#phases-panel")
+        alarm = colours(dark)["alarm"]
+        subtitle = "  ".join(f"[b {alarm}]! {w}[/]" for w in warnings)
+        if panel.border_subtitle != subtitle:
+            panel.border_subtitle = subtitle
 
-    def _utilities(self, telegram: Telegram) -> None:
-        for kind, device in (("gas", telegram.gas), ("water", telegram.water)):
-            widget = self.query_one(f"#{kind}", Readout)
+    def _today(self, view: LiveView, dark: bool) -> None:
+        c = colours(dark)
+        telegram = view.telegram
+        if (column := view.today) is not None:
+            usage = column.usage
+            self.query_one("#today-energy", Readout).show(
+                f"Electricity in [{c['import']}]{usage.import_kwh:.2f}[/] kWh · "
+                f"out [{c['export']}]{usage.export_kwh:.2f}[/] kWh · "
+                f"cost [{c['cost']}]{column.cost.total:.2f}[/] EUR"
+            )
+        parts = []
+        for kind, device, unit in (("gas", telegram.gas, "m3"), ("water", telegram.water, "l")):
             if device is None or device.reading is None:
-                widget.show(f"{kind.title()}: no meter")
+                parts.append(f"{kind.title()}: no meter")
                 continue
-            when = device.reading.time.strftime("%H:%M") if device.reading.time else "?"
-            widget.show(f"{kind.title()} {device.reading.value:.3f} {device.reading.unit} at {when}")
+            used = 0.0 if view.today is None else getattr(view.today.usage, f"{kind}_m3")
+            amount = f"{used:.3f}" if unit == "m3" else f"{used * 1000:.0f}"
+            parts.append(f"{kind.title()} [{c[kind]}]{amount}[/] {unit} · meter {device.reading.value:.3f} m3")
+        self.query_one("#today-utilities", Readout).show("   ".join(parts))
+        panel = self.query_one("#today-panel")
+        subtitle = f"history since {view.since:%d %b %Y}" if view.since else "no history yet"
+        if panel.border_subtitle != subtitle:
+            panel.border_subtitle = subtitle
 
-    def _today(self, column: Column | None) -> None:
-        if column is None:
+    def _chart(self, view: LiveView, dark: bool) -> None:
+        """Import above the zero line, export below it; redrawn every few seconds of meter time."""
+        stamp = view.telegram.timestamp
+        tick = int(stamp.timestamp()) // CHART_EVERY if stamp is not None else None
+        key = (tick, dark, self.size)
+        if key == self._chart_drawn:
             return
-        usage, cost = column.usage, column.cost
-        text = f"Today +{usage.import_kwh:.2f} / -{usage.export_kwh:.2f} kWh  {cost.total:.2f} EUR"
-        if usage.gas_m3 or usage.water_m3:
-            text += f"\nGas {usage.gas_m3:.3f} m3  Water {usage.water_m3 * 1000:.0f} l"
-        self.query_one("#today", Readout).show(text)
+        self._chart_drawn = key
+        powers = view.powers_kw
+        xs = list(range(1 - len(powers), 1))
+        widget = self.query_one("#minutes", PlotextPlot)
+        plt = widget.plt
+        plt.clear_data()
+        plt.clear_figure()
+        if powers:
+            plt.plot(xs, [max(p, 0.0) for p in powers], fillx=True, marker="braille", color=rgb("import", dark))
+            plt.plot(xs, [min(p, 0.0) for p in powers], fillx=True, marker="braille", color=rgb("export", dark))
+        plt.hline(0.0, rgb("muted", dark))
+        top, bottom = max((*powers, 0.1)), min((*powers, 0.0))
+        plt.ylim(bottom * 1.1 if bottom < 0 else 0.0, top * 1.1)  # the zero line always in sight
+        plt.xlim(-600, 0)
+        plt.xticks([-600, -480, -360, -240, -120, 0], ["-10 min", "-8", "-6", "-4", "-2", "now"])
+        widget.refresh()
+
+    @work(exclusive=True, group="live-overview")
+    async def compute_overview(self) -> None:
+        view = await self.fetch(PeakRequest())
+        if isinstance(view, PeakView):
+            self._overview(view)
+
+    def _overview(self, view: PeakView) -> None:
+        dark = self.meter.dark
+        status = view.forecast
+        if status is not None:
+            self.query_one("#live-quarter", ProgressBar).update(progress=status.seconds_in)
+        self.query_one("#live-quarter-text", Static).update(quarter_lines(view, dark))
+        show_rows(self.query_one("#live-months", DataTable), months_rows(view, dark, billed=False))
+        key = (view.today, view.month_peak_kw, dark)
+        if key != self._quarters_drawn:  # the chart changes once a quarter
+            self._quarters_drawn = key
+            widget = self.query_one("#live-quarters", PlotextPlot)
+            draw_quarters(widget.plt, view, dark)
+            widget.refresh()

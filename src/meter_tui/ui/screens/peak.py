@@ -1,39 +1,61 @@
-"""Quarter peak: the running quarter and its forecast, the headroom before a new month peak, today's quarters, the
-13 months of peaks and what the capacity tariff costs."""
+"""Quarter peak: the running quarter and its forecast, what may still be drawn before a new month peak, today's
+quarters against the month peak, the 13 months of peaks and what the capacity tariff costs."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, ProgressBar, Static
 from textual_plotext import PlotextPlot
 
 from meter_tui.energy.capacity import MINIMUM_PEAK_KW
 from meter_tui.services.views import PeakRequest, PeakView
+from meter_tui.ui.palette import colours, styled
 from meter_tui.ui.screens.base import MeterScreen
+from meter_tui.ui.widgets.quarter import draw_quarters, months_rows, quarter_lines
+from meter_tui.ui.widgets.tables import show_rows
+
+NARROW = 110  # columns below which the quarter and the capacity panels are stacked
 
 
 class PeakScreen(MeterScreen):
     def compose(self) -> ComposeResult:
         yield from self.header()
-        yield Static("", id="quarter-title")
-        yield ProgressBar(total=900, show_eta=False, id="quarter")
-        yield Static("", id="quarter-figures")
+        with Horizontal(id="peak-top"):
+            with Vertical(id="quarter-panel", classes="panel"):
+                yield ProgressBar(total=900, show_eta=False, id="quarter")
+                yield Static("", id="quarter-text")
+            with Vertical(id="capacity-panel", classes="panel"):
+                yield Static("", id="capacity")
         yield Static("", id="peak-warning")
         with Horizontal(id="peak-body"):
-            yield PlotextPlot(id="today-plot")
-            yield DataTable(id="months", cursor_type="none", zebra_stripes=True)
-        yield Static("", id="capacity")
+            with Vertical(id="today-panel-peak", classes="panel"):
+                yield PlotextPlot(id="today-plot")
+            with Vertical(id="months-panel", classes="panel"):
+                yield DataTable(id="months", cursor_type="none", zebra_stripes=True)
         yield from self.footer()
 
     def on_mount(self) -> None:
-        self.query_one("#months", DataTable).add_columns("Month", "Peak at", "kW", "Billed")
-        self._months_shown: tuple = ()
-        self._quarters_shown: tuple = ()
+        for selector, title in (("#quarter-panel", "Running quarter"), ("#capacity-panel", "Capacity tariff"),
+                                ("#today-panel-peak", "Today's quarters, kW"),
+                                ("#months-panel", "Month peaks, 13 months")):  # fmt: skip
+            self.query_one(selector).border_title = title
+        self.query_one("#months-panel").border_subtitle = f"billed: at least {MINIMUM_PEAK_KW} kW"
+        months = self.query_one("#months", DataTable)
+        months.add_column("Month")
+        for label in ("Peak at", "kW", "Billed"):
+            months.add_column(styled(label, None, True))
+        self._quarters_drawn: object = None
+        self._warned: bool | None = None
         super().on_mount()
+
+    def forget_drawn(self) -> None:
+        self._quarters_drawn = None
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < NARROW, "narrow")
 
     def redraw(self) -> None:
         super().redraw()
@@ -46,70 +68,45 @@ class PeakScreen(MeterScreen):
             self.show(view)
 
     def show(self, view: PeakView) -> None:
+        dark = self.meter.dark
+        c = colours(dark)
         status = view.forecast
         if status is not None:
-            end = status.start + timedelta(minutes=15)
-            minutes, seconds = divmod(status.seconds_left, 60)
-            self.query_one("#quarter-title", Static).update(
-                f"Quarter {status.start:%H:%M}-{end:%H:%M}  ·  {minutes} min {seconds:02d} s left"
-            )
             self.query_one("#quarter", ProgressBar).update(progress=status.seconds_in)
-            self.query_one("#quarter-figures", Static).update(
-                f"Average so far [b]{status.average_kw:.3f} kW[/b]   Forecast [b]{status.projected_kw:.3f} kW[/b]   "
-                f"Power now {status.power_kw:.3f} kW\n"
-                f"Month peak [b]{view.month_peak_kw or 0:.3f} kW[/b]"
-                + (f" ({view.month_peak_time:%d %b %H:%M})" if view.month_peak_time else "")
-                + f"   Headroom [b]{status.headroom_kw:.2f} kW[/b] on average for the rest of the quarter"
+        self.query_one("#quarter-text", Static).update(quarter_lines(view, dark))
+        warning = self.query_one("#peak-warning", Static)
+        alarm = status is not None and status.new_peak_likely
+        if alarm and status is not None:
+            word = "NEW MONTH PEAK" if status.new_peak_certain else "NEW MONTH PEAK LIKELY"
+            warning.update(
+                f" {word}: the quarter heads for {status.projected_kw:.3f} kW, above {status.threshold_kw:.3f} kW:"
+                f" +{view.forecast_extra_eur:.2f} EUR over 12 months "
             )
-            warning = self.query_one("#peak-warning", Static)
-            if status.new_peak_certain:
-                warning.update(f" NEW MONTH PEAK: this quarter is already above {status.threshold_kw:.3f} kW ")
-            elif status.new_peak_likely:
-                warning.update(f" WARNING: at this power the quarter ends at {status.projected_kw:.3f} kW, "
-                               f"above the month peak {status.threshold_kw:.3f} kW ")  # fmt: skip
-            else:
-                warning.update("")
-            warning.set_class(status.new_peak_likely, "alarm")
-        else:
-            self.query_one("#quarter-title", Static).update("This meter sends no quarter average (1-0:1.4.0)")
-        self._plot(view)
-        self._months(view)
+        warning.display = alarm
+        warning.set_class(alarm, "alarm-banner")
+        self.query_one("#quarter-panel").set_class(alarm, "alarm-panel")
         capacity = view.capacity
-        self.query_one("#capacity", Static).update(
-            f"12-month average {capacity.average_kw:.3f} kW (each month at least {MINIMUM_PEAK_KW} kW) · "
-            f"capacity tariff {capacity.yearly_cost:.2f} EUR/year, {capacity.monthly_cost:.2f} EUR/month "
-            f"at {capacity.price_kw_year:.2f} EUR/kW/year"
-        )
-
-    def _plot(self, view: PeakView) -> None:
-        quarters = tuple((q.start.hour + q.start.minute / 60, q.average_kw or 0.0) for q in view.today)
-        key = (quarters, view.month_peak_kw)
-        if key == self._quarters_shown:
-            return  # the chart changes once a quarter: no redraw in between
-        self._quarters_shown = key
-        widget = self.query_one("#today-plot", PlotextPlot)
-        plt = widget.plt
-        plt.clear_data()
-        plt.clear_figure()
-        plt.title("Today's quarters (kW)")
-        if quarters:
-            plt.bar([x for x, _ in quarters], [y for _, y in quarters], width=0.2)
-        if view.month_peak_kw:
-            plt.hline(view.month_peak_kw, "red")
-        plt.xlim(0, 24)
-        plt.xticks([0, 6, 12, 18, 24])
-        widget.refresh()
-
-    def _months(self, view: PeakView) -> None:
-        if view.months == self._months_shown:
-            return
-        self._months_shown = view.months
-        table = self.query_one("#months", DataTable)
-        table.clear()
-        for peak in reversed(view.months):
-            table.add_row(
-                peak.month.strftime("%Y-%m"),
-                peak.time.strftime("%d %H:%M") if peak.time else "-",
-                f"{peak.kw:.3f}",
-                f"{peak.billed_kw:.3f}",
-            )
+        peak = f"{view.month_peak_kw:.3f} kW" if view.month_peak_kw is not None else "none yet"
+        lines = Text.assemble(
+            "12-month average ", (f"{capacity.average_kw:.3f} kW", "bold"),
+            f" over {len(capacity.months)} month{'s' if len(capacity.months) != 1 else ''}\n",
+            "Capacity tariff ", (f"{capacity.yearly_cost:.2f}", f"bold {c['cost']}"), " EUR/year, ",
+            (f"{capacity.monthly_cost:.2f}", c["cost"]), " EUR/month ",
+            (f"({capacity.price_kw_year:.2f}/kW)", c["muted"]), "\n",
+            "Month peak ", (peak, "bold"), ": ",
+            (f"{view.month_peak_cost_eur:.2f}", f"bold {c['cost']}"), " EUR over 12 months\n",
+        )  # fmt: skip
+        if status is not None:
+            lines.append_text(Text.assemble(
+                "The forecast quarter would add ",
+                (f"{view.forecast_extra_eur:.2f}", f"bold {c['alarm'] if view.forecast_extra_eur else c['cost']}"),
+                " EUR",
+            ))  # fmt: skip
+        self.query_one("#capacity", Static).update(lines)
+        key = (view.today, view.month_peak_kw, dark)
+        if key != self._quarters_drawn:  # the chart changes once a quarter: no redraw in between
+            self._quarters_drawn = key
+            widget = self.query_one("#today-plot", PlotextPlot)
+            draw_quarters(widget.plt, view, dark)
+            widget.refresh()
+        show_rows(self.query_one("#months", DataTable), months_rows(view, dark, billed=True))
