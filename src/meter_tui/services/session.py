@@ -150,12 +150,12 @@ class Session:
         year_start = as_of.replace(month=1, day=1)
         by_day = self.history.usage_by_day(year_start, as_of)
         pricer = self._pricer()
-        columns = [_one_day(f"{day:%a} -{back}", by_day, day, pricer)
+        columns = [_one_day(f"{day:%a %d}", by_day, day, pricer)
                    for back in (3, 2, 1) if (day := as_of - timedelta(days=back))]  # fmt: skip
-        columns.append(_one_day("Today", by_day, as_of, pricer))
-        columns.append(_span("Week", by_day, as_of - timedelta(days=as_of.weekday()), as_of, pricer))
-        columns.append(_span("Month", by_day, as_of.replace(day=1), as_of, pricer))
-        columns.append(_span("Year", by_day, year_start, as_of, pricer))
+        columns.append(_one_day(f"Today {as_of:%d}", by_day, as_of, pricer))
+        columns.append(_span(f"Week {as_of:%V}", by_day, as_of - timedelta(days=as_of.weekday()), as_of, pricer))
+        columns.append(_span(f"{as_of:%b}", by_day, as_of.replace(day=1), as_of, pricer))
+        columns.append(_span(f"{as_of:%Y}", by_day, year_start, as_of, pricer))
         return columns
 
     def today_column(self, day: date) -> Column:
@@ -256,7 +256,7 @@ class Session:
             else:
                 points = [(day.day, commodity_value(commodity, usage, cost)) for day, usage, cost in series]
         return HistoryView(request, label, tuple(self.columns(today)), self.book.current.gas_kwh_per_m3,
-                           tuple(points))  # fmt: skip
+                           tuple(points), self.history.span(), first, last)  # fmt: skip
 
 
 def _one_day(name: str, by_day: dict[date, DayUsage], day: date, pricer: DayPricer) -> Column:

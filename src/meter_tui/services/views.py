@@ -13,7 +13,7 @@ from meter_tui.energy.capacity import CapacitySummary, MonthPeakValue, QuarterFo
 from meter_tui.energy.costs import Cost, Usage
 from meter_tui.p1.quantities import LiveValues, describe
 from meter_tui.p1.telegram import Telegram, values_of
-from meter_tui.p1.values import decode_octets
+from meter_tui.p1.values import decode_octets, parse_timestamp
 from meter_tui.services.events import MeterEvent
 from meter_tui.store.queries import QuarterRow
 
@@ -83,10 +83,26 @@ class HistoryView:
     columns: tuple[Column, ...]
     gas_kwh_per_m3: float | None
     points: tuple[tuple[float, float], ...]  # the chart: (x, value); x is an hour, a day of month or a month
+    data_days: tuple[date, date] | None = None  # the first and the last day the history holds
+    first: date | None = None  # the period charted
+    last: date | None = None
 
     @property
     def unit(self) -> str:
         return UNITS[self.request.commodity]
+
+    @property
+    def beyond_data(self) -> str:
+        """'no data after 28 Nov' when the period charted lies wholly outside the history, else ''."""
+        if self.first is None or self.last is None:
+            return ""
+        if self.data_days is None:
+            return "no data yet"
+        if self.first > self.data_days[1]:
+            return f"no data after {self.data_days[1]:%d %b %Y}"
+        if self.last < self.data_days[0]:
+            return f"no data before {self.data_days[0]:%d %b %Y}"
+        return ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,9 +116,10 @@ class ObjectRow:
 
     code: str
     label: str
-    value: str
+    value: str  # readable: units, dates; a long value summarised
     description: str
     attention: bool
+    detail: str = ""  # all of it, for the detail panel: the readable whole and the object as sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,9 +166,47 @@ def attention(telegram: Telegram, code: str, values: tuple[str, ...]) -> bool:
 
 
 def shown_value(code: str, values: tuple[str, ...]) -> str:
+    """A value as a person reads it: text for hex strings, a date for a timestamp, a number with its unit,
+    `kW at <time>` for a peak, `<reading> at <time>` for an M-Bus meter."""
     if code in ("0-0:96.1.1", "0-0:96.1.2", "0-0:96.13.0") or code.endswith((":96.1.1", ":96.1.2")):
         return decode_octets(values[0]) if values else ""
+    try:
+        if len(values) == 1:
+            return _readable(values[0])
+        if len(values) == 2 and _is_stamp(values[0]):  # 1-0:1.6.0 and the M-Bus readings: (time)(quantity)
+            stamp = parse_timestamp(values[0])
+            return f"{_readable(values[1])} at {stamp:%d %b %H:%M}" if stamp else _readable(values[1])
+    except ValueError:
+        pass
     return " ".join(values)
+
+
+def _is_stamp(text: str) -> bool:
+    return len(text) == 13 and text[:12].isdigit() and text[12] in "SW"
+
+
+def _readable(text: str) -> str:
+    if _is_stamp(text):
+        stamp = parse_timestamp(text)
+        return f"{stamp:%Y-%m-%d %H:%M:%S}" if stamp is not None else "none"
+    number, star, unit = text.partition("*")
+    if not star:
+        return text
+    float(number)  # a ValueError for what is not a number
+    whole, dot, decimals = number.partition(".")
+    return f"{whole.lstrip('0') or '0'}{dot}{decimals} {unit}"
+
+
+def _peaks_summary(telegram: Telegram) -> tuple[str, str]:
+    """0-0:98.1.0 in a row ('13 months, highest 5.834 kW in 2024-02') and whole, a month a line."""
+    peaks = [p for p in telegram.peak_history or () if p.kw is not None]
+    if not peaks:
+        return "no month peaks yet", ""
+    best = max(peaks, key=lambda p: p.kw or 0.0)
+    months = len(telegram.peak_history or ())
+    summary = f"{months} month{'s' if months != 1 else ''}, highest {best.kw:.3f} kW in {best.month:%Y-%m}"
+    lines = [f"{p.month:%Y-%m}  {p.kw:7.3f} kW" + (f"  {p.time:%d %b %H:%M}" if p.time else "") for p in peaks]
+    return summary, "\n".join(lines)
 
 
 def telegram_view(telegram: Telegram) -> TelegramView:
@@ -159,8 +214,12 @@ def telegram_view(telegram: Telegram) -> TelegramView:
     for code, sent in telegram.objects:
         values = values_of(sent)
         row = describe(code)
-        rows.append(ObjectRow(code, row.label, shown_value(code, values), row.description,
-                              attention(telegram, code, values)))  # fmt: skip
+        if code == "0-0:98.1.0" and telegram.peak_history is not None:
+            value, whole = _peaks_summary(telegram)
+        else:
+            value, whole = shown_value(code, values), ""
+        detail = "\n".join(part for part in (whole or value, f"sent: {code}{sent}") if part)
+        rows.append(ObjectRow(code, row.label, value, row.description, attention(telegram, code, values), detail))
     return TelegramView(telegram, tuple(rows))
 
 

@@ -7,11 +7,12 @@ from dataclasses import replace
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Static
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import DataTable, Tab, Tabs
 from textual_plotext import PlotextPlot
 
 from meter_tui.services.views import COMMODITIES, VIEWS, Column, HistoryRequest, HistoryView
+from meter_tui.ui.palette import rgb, styled
 from meter_tui.ui.screens.base import MeterScreen
 
 
@@ -36,7 +37,7 @@ def table_rows(columns: list[Column], kwh_per_m3: float | None) -> list[tuple[st
         ("-€ Night", eur(lambda c: c.export_night)),
         ("Σ € kWh", eur(lambda c: c.electricity)),
         ("Peak kW", [f"{c.peak_kw:.3f}" if c.peak_kw is not None else "-" for c in columns]),
-        ("¼ @ hh:mm", [c.peak_time.strftime("%H:%M") if c.peak_time and i < 4 else "-" for i, c in enumerate(columns)]),
+        ("¼ @", [_when(c, i < 4) for i, c in enumerate(columns)]),
         ("m3 Gas", [f"{c.usage.gas_m3:.2f}" for c in columns]),
     ]
     if kwh_per_m3:
@@ -51,10 +52,26 @@ def table_rows(columns: list[Column], kwh_per_m3: float | None) -> list[tuple[st
     return rows
 
 
+def _when(column: Column, one_day: bool) -> str:
+    """When the peak quarter started: its time on a day's column, its day and time on a week, month or year."""
+    if column.peak_time is None:
+        return "-"
+    return f"{column.peak_time:%H:%M}" if one_day else f"{column.peak_time:%d %H:%M}"
+
+
 def _amount(value: float) -> str:
     """Two decimals, and never "-0.00": an injection price times nothing is zero, not a credit."""
     text = f"{value:.2f}"
     return "0.00" if text == "-0.00" else text
+
+
+# The table's sections: a heading row before the first row of each, and what colours its numbers.
+SECTIONS = {"+Day kWh": "Electricity kWh", "+€ Day": "Electricity EUR", "Peak kW": "Peak quarter",
+            "m3 Gas": "Gas", "m3 Water": "Water", "€ Capacity+fixed": "Totals"}  # fmt: skip
+MEANINGS = {"+Day kWh": "import", "+Night kWh": "import", "-Day kWh": "export", "-Night kWh": "export",
+            "Peak kW": "import", "m3 Gas": "gas", "kWh Gas": "gas", "m3 Water": "water"}  # fmt: skip
+TALL = 40  # rows from which the table and the chart are shown together; below, tabs switch between them
+CHART_X = {"day": "hour", "week": "day of month", "month": "day of month", "year": "month"}
 
 
 class HistoryScreen(MeterScreen):
@@ -64,20 +81,50 @@ class HistoryScreen(MeterScreen):
         Binding("right_square_bracket", "move(1)", "Later", show=False),
         Binding("v", "next_view", "Period", show=False),
         Binding("c", "next_commodity", "What", show=False),
+        Binding("g", "switch_tab", "Table/chart", show=False),
     ]
 
     def compose(self) -> ComposeResult:
         yield from self.header()
-        with VerticalScroll(id="history-body"):
-            yield DataTable(id="usage", cursor_type="none", zebra_stripes=True)
-            yield Static("", id="chart-title")
-            yield PlotextPlot(id="chart")
+        yield Tabs(Tab("Table", id="tab-table"), Tab("Chart", id="tab-chart"), id="history-tabs")
+        with Vertical(id="history-body"):
+            with VerticalScroll(id="usage-panel", classes="panel"):
+                yield DataTable(id="usage", cursor_type="none", zebra_stripes=True)
+            with Vertical(id="chart-panel", classes="panel"):
+                yield PlotextPlot(id="chart")
         yield from self.footer()
 
     def on_mount(self) -> None:
         self.request = HistoryRequest()
         self._drawn: tuple[object, ...] = ()
+        self._tall: bool | None = None
+        self.query_one("#usage-panel").border_title = "Usage and cost"
+        self.query_one("#usage-panel").border_subtitle = "g chart"
         super().on_mount()
+
+    def forget_drawn(self) -> None:
+        self._drawn = ()
+
+    def on_resize(self) -> None:
+        tall = self.size.height >= TALL
+        if tall != self._tall:
+            self._tall = tall
+            self.query_one("#history-tabs").display = not tall
+            self.query_one("#usage-panel").border_subtitle = "" if tall else "g chart"
+            self._show_tab("tab-table")
+
+    def _show_tab(self, tab: str) -> None:
+        tall = bool(self._tall)
+        self.query_one("#usage-panel").display = tall or tab == "tab-table"
+        self.query_one("#chart-panel").display = tall or tab == "tab-chart"
+
+    def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
+        if event.tab is not None and event.tab.id:
+            self._show_tab(event.tab.id)
+
+    def action_switch_tab(self) -> None:
+        tabs = self.query_one("#history-tabs", Tabs)
+        tabs.active = "tab-chart" if tabs.active == "tab-table" else "tab-table"
 
     def redraw(self) -> None:
         super().redraw()
@@ -98,25 +145,37 @@ class HistoryScreen(MeterScreen):
             self._show(view)
 
     def _show(self, view: HistoryView) -> None:
+        dark = self.meter.dark
         table = self.query_one("#usage", DataTable)
         table.clear(columns=True)
-        table.add_columns("Usage/Cost", *(c.name for c in view.columns))
+        table.add_column("")
+        for column in view.columns:
+            table.add_column(styled(column.name, None, dark, bold=True), key=column.name)
+        blank = [""] * len(view.columns)
         for name, values in table_rows(list(view.columns), view.gas_kwh_per_m3):
-            table.add_row(name, *values)
+            if name in SECTIONS:
+                table.add_row(styled(SECTIONS[name], "muted", dark, bold=True, right=False), *blank)
+            meaning = MEANINGS.get(name) or ("cost" if "€" in name else None)
+            total = name.startswith("Σ")
+            table.add_row(f"  {name}", *(styled(v, meaning, dark, bold=total) for v in values))
         request = view.request
-        self.query_one("#chart-title", Static).update(
-            f"[b]{request.commodity.title()}[/b] ({view.unit}) · {view.label}   "
-            "[dim]\\[ ] earlier/later · v period · c what[/dim]"
-        )
+        words = view.beyond_data or view.label
+        panel = self.query_one("#chart-panel")
+        panel.border_title = f"{request.commodity.title()} ({view.unit}) · {words}"
+        panel.border_subtitle = "[ ] earlier/later · v period · c what" + ("" if self._tall else " · g table")
         widget = self.query_one("#chart", PlotextPlot)
         plt = widget.plt
         plt.clear_data()
         plt.clear_figure()
         if request.view == "day":
             plt.xlim(0, 24)
+        meaning = {"import": "import", "export": "export", "gas": "gas", "water": "water"}.get(request.commodity,
+                                                                                              "cost")  # fmt: skip
         if view.points:
             plt.bar([x for x, _ in view.points], [y for _, y in view.points],
-                    width=0.6 if request.view != "day" else 0.2)  # fmt: skip
+                    width=0.4 if request.view != "day" else 0.2, color=rgb(meaning, dark),
+                    label=f"{request.commodity} {view.unit}")  # fmt: skip
+        plt.xlabel(CHART_X[request.view])
         widget.refresh()
 
     def action_move(self, step: int) -> None:

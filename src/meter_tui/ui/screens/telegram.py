@@ -1,5 +1,5 @@
-"""Telegram: the latest telegram object by object, with the registry's names and descriptions, and what needs
-attention highlighted; `r` shows the raw bytes."""
+"""Telegram: the latest telegram object by object (OBIS code, name, description, value with its unit), what needs
+attention in red, the selected object whole in a detail panel; `r` shows the raw bytes."""
 
 from __future__ import annotations
 
@@ -7,12 +7,18 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from meter_tui.services.views import TelegramRequest, TelegramView
+from meter_tui.services.views import ObjectRow, TelegramRequest, TelegramView
+from meter_tui.ui.palette import colours
 from meter_tui.ui.screens.base import MeterScreen
-from meter_tui.ui.widgets.readout import Readout
 from meter_tui.ui.widgets.tables import show_rows
+
+CODE = 11  # column widths; the description takes what is left
+NARROW = 100
+WIDTHS = {True: (15, 22), False: (24, 26)}  # name and value, narrow (under NARROW columns) or not
+CHROME = 2 * 4 + 4  # cell padding of the four columns, the panel's border and the scroll bar
 
 
 class TelegramScreen(MeterScreen):
@@ -20,15 +26,34 @@ class TelegramScreen(MeterScreen):
 
     def compose(self) -> ComposeResult:
         yield from self.header()
-        yield Readout("", id="telegram-title")
-        yield DataTable(id="objects", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="raw", markup=False)
+        with Vertical(id="objects-panel", classes="panel"):
+            yield DataTable(id="objects", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="raw", markup=False)
+        with Vertical(id="detail-panel", classes="panel"):
+            yield Static("", id="detail", markup=False)
         yield from self.footer()
 
     def on_mount(self) -> None:
-        self.query_one("#objects", DataTable).add_columns("OBIS", "Name", "Value", "Description")
+        self.query_one("#objects-panel").border_title = "Telegram"
+        self.query_one("#detail-panel").border_title = "Selected object"
         self.query_one("#raw").display = False
+        self._rows: tuple[ObjectRow, ...] = ()
+        self._width = 0
         super().on_mount()
+
+    def on_resize(self) -> None:
+        name, value = WIDTHS[self.size.width < NARROW]
+        width = max(self.size.width - CODE - name - value - CHROME, 8)
+        if width != self._width:
+            self._width = width
+            table = self.query_one("#objects", DataTable)
+            table.clear(columns=True)
+            table.add_column("OBIS", width=CODE)
+            table.add_column("Name", width=name)
+            table.add_column("Description", width=width)
+            table.add_column("Value", width=value)
+            if self._rows:
+                self._show_rows()
 
     def redraw(self) -> None:
         super().redraw()
@@ -43,18 +68,35 @@ class TelegramScreen(MeterScreen):
     def show(self, view: TelegramView) -> None:
         telegram = view.telegram
         stamp = telegram.timestamp.strftime("%Y-%m-%d %H:%M:%S") if telegram.timestamp else "no time"
-        self.query_one("#telegram-title", Readout).show(
-            f"/{telegram.header}  ·  {stamp}  ·  CRC {telegram.crc_status}"
-            + (f" {telegram.crc:04X}" if telegram.crc is not None else "")
-            + f"  ·  {len(telegram.objects)} objects"
-        )
+        panel = self.query_one("#objects-panel")
+        crc = f"CRC {telegram.crc_status}" + (f" {telegram.crc:04X}" if telegram.crc is not None else "")
+        panel.border_title = f"Telegram /{telegram.header}"
+        panel.border_subtitle = f"{stamp} · {crc} · {len(telegram.objects)} objects · r raw"
         if self.query_one("#raw").display:
             self.query_one("#raw", Static).update(telegram.raw.decode("latin-1").replace("\r", ""))
-        else:
-            # The value before the long description, so that it stays in view on an 80-column terminal.
-            rows = [(row.code, row.label, Text(row.value, style="bold red" if row.attention else ""), row.description)
-                    for row in view.rows]  # fmt: skip
-            show_rows(self.query_one("#objects", DataTable), rows)
+            return
+        self._rows = view.rows
+        self._show_rows()
+
+    def _show_rows(self) -> None:
+        alarm = colours(self.meter.dark)["alarm"]
+        rows = [
+            (row.code, row.label, row.description, Text(row.value, style=f"bold {alarm}" if row.attention else ""))
+            for row in self._rows
+        ]
+        table = self.query_one("#objects", DataTable)
+        show_rows(table, rows)
+        self._detail(table.cursor_row)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._detail(event.cursor_row)
+
+    def _detail(self, index: int) -> None:
+        if not 0 <= index < len(self._rows):
+            return
+        row = self._rows[index]
+        self.query_one("#detail-panel").border_title = f"{row.code} {row.label}"
+        self.query_one("#detail", Static).update(f"{row.description}\n{row.detail}")
 
     def action_toggle_raw(self) -> None:
         raw = self.query_one("#raw")
