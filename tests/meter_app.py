@@ -3,6 +3,7 @@ minutes of live one-second telegrams, a fixed clock and a fixed theme, so every 
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from meter_tui.mqtt.publisher import MqttPublisher
 from meter_tui.p1 import parse_telegram
+from meter_tui.p1.crc import crc16_arc
 from meter_tui.p1.reader import ReadResult
 from meter_tui.services.session import Session
 from meter_tui.sources.feed import FeedState, StatusEvent, TelegramEvent
@@ -88,3 +90,15 @@ async def settle(pilot, telegrams: int = LIVE_SECONDS) -> None:
     if busy := [worker for worker in app.workers if worker.group != "mqtt"]:
         await app.workers.wait_for_complete(busy)  # an empty list would mean all of them
     await pilot.pause(0.1)
+
+
+def over_the_peak(live: tuple[bytes, ...], count: int = 20) -> tuple[bytes, ...]:
+    """The fixture's live telegrams with the last `count` drawing 14 kW, their quarter already at 11.5 kW: above
+    the month peak (9.972 kW), as when the car charger starts during cooking. The CRC is made anew."""
+    changed = []
+    for raw in live[-count:]:
+        text = re.sub(rb"1-0:1\.4\.0\([0-9.]+\*kW\)", b"1-0:1.4.0(11.500*kW)", raw)
+        text = re.sub(rb"1-0:1\.7\.0\([0-9.]+\*kW\)", b"1-0:1.7.0(14.000*kW)", text)
+        body = text[: text.index(b"\n!") + 2]
+        changed.append(body + b"%04X\r\n" % crc16_arc(body))
+    return (*live[:-count], *changed)

@@ -1,15 +1,19 @@
-"""Every screen at 80x24 and 160x50, on fixed data: the snapshots in snapshots/ are the contract."""
+"""Every screen at 80x24, 120x40 and 160x50, every screen in the light theme, and the states that matter (the
+peak alarm, a selected object, the event log, an editor error), on fixed data: the snapshots in
+snapshots/ are the contract."""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input
 
 from meter_tui.ui.screens import SCREENS as SCREEN_TABLE
-from tests.meter_app import build_fixture, make_app, settle
+from tests.meter_app import build_fixture, make_app, over_the_peak, settle
 
 SCREENS = {entry.mode: entry.key for entry in SCREEN_TABLE}  # every screen of the table, by its key
 
@@ -39,16 +43,46 @@ def shows(screen: str, *keys: str):
     return show
 
 
-@pytest.mark.parametrize("size", [(80, 24), (160, 50)], ids=["80x24", "160x50"])
+SIZES = [(80, 24), (120, 40), (160, 50)]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
 @pytest.mark.parametrize("screen", list(SCREENS))
 def test_screen(snap_compare, fixture, screen: str, size: tuple[int, int]):
     app = make_app(fixture, fixed_folder())
     assert snap_compare(app, terminal_size=size, run_before=shows(screen))
 
 
-@pytest.mark.parametrize("screen", ["live", "peak"])
+@pytest.mark.parametrize("screen", list(SCREENS))
 def test_light_theme(snap_compare, fixture, screen: str):
-    """The `d` key's light theme, on the two screens people leave open all day."""
+    """The `d` key's light theme, every screen at 120x40."""
     app = make_app(fixture, fixed_folder())
-    assert snap_compare(app, terminal_size=(80, 24), run_before=shows(screen, "d"))
+    assert snap_compare(app, terminal_size=(120, 40), run_before=shows(screen, "d"))
     assert app.theme == "textual-light"
+
+
+def test_peak_alarm(snap_compare, fixture):
+    """A quarter heading over the month peak: the banner, the red border, the notification."""
+    app = make_app(replace(fixture, live=over_the_peak(fixture.live)), fixed_folder())
+    assert snap_compare(app, terminal_size=(120, 40), run_before=shows("peak"))
+
+
+def test_events_after_an_alarm(snap_compare, fixture):
+    app = make_app(replace(fixture, live=over_the_peak(fixture.live)), fixed_folder())
+    assert snap_compare(app, terminal_size=(80, 24), run_before=shows("events"))
+
+
+def test_inspector_with_a_row_selected(snap_compare, fixture):
+    """0-0:98.1.0 selected: its summary in the row, the whole of it in the detail panel."""
+    app = make_app(fixture, fixed_folder())
+    assert snap_compare(app, terminal_size=(80, 24), run_before=shows("telegram", *["down"] * 10))
+
+
+def test_editor_with_an_error(snap_compare, fixture):
+    async def run_before(pilot) -> None:
+        await shows("settings")(pilot)
+        pilot.app.screen.query_one("#gas", Input).value = "5.5.5"
+        await pilot.pause()
+
+    app = make_app(fixture, fixed_folder())
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.containers import Vertical
 from textual.widgets import DataTable
 
+from meter_tui.ui.palette import colours
 from meter_tui.ui.screens.base import MeterScreen
 
-_STYLES = {"error": "bold red", "warning": "yellow", "information": ""}
+_MEANINGS = {"error": "alarm", "warning": "import"}
 
 
 class EventsScreen(MeterScreen):
@@ -17,13 +19,18 @@ class EventsScreen(MeterScreen):
 
     def compose(self) -> ComposeResult:
         yield from self.header()
-        yield DataTable(id="events", cursor_type="row", zebra_stripes=True)
+        with Vertical(id="events-panel", classes="panel"):
+            yield DataTable(id="events", cursor_type="row", zebra_stripes=True)
         yield from self.footer()
 
     def on_mount(self) -> None:
+        self.query_one("#events-panel").border_title = "Events, newest first, at the meter's time"
         self.query_one("#events", DataTable).add_columns("Time", "", "What happened")
         self._shown = -1
         super().on_mount()
+
+    def forget_drawn(self) -> None:
+        self._shown = -1
 
     def redraw(self) -> None:
         super().redraw()
@@ -34,7 +41,8 @@ class EventsScreen(MeterScreen):
         table = self.query_one("#events", DataTable)
         table.clear()
         for event in log.newest_first():
-            style = _STYLES.get(event.severity, "")
+            meaning = _MEANINGS.get(event.severity)
+            style = colours(self.meter.dark)[meaning] if meaning else ""
             table.add_row(f"{event.time:%d %b %H:%M:%S}", Text(event.severity[:4], style=style),
                           Text(event.text, style=style))  # fmt: skip
         if not log.count:

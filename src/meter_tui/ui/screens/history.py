@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
+from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -50,6 +52,27 @@ def table_rows(columns: list[Column], kwh_per_m3: float | None) -> list[tuple[st
         ("Σ € Utilities", eur(lambda c: c.total)),
     ]
     return rows
+
+
+def _axis(plt: Any, period: str, view: HistoryView) -> None:
+    """Fixed x ticks for each period, so that the axis never depends on plotext's guesses at a width."""
+    if period == "day":
+        plt.xlim(0, 24)
+        plt.xticks([0, 3, 6, 9, 12, 15, 18, 21, 24], ["0h", "3", "6", "9", "12", "15", "18", "21", "24h"])
+    elif period == "year":
+        plt.xlim(0.5, 12.5)
+        plt.xticks(list(range(1, 13)), ["J", "F", "M", "A", "M", "J", "J", "A", "S", "O", "N", "D"])
+    else:
+        first, last = view.first, view.last
+        days = list(range(first.day, last.day + 1)) if first and last and first.month == last.month else []
+        if period == "week" and first is not None:
+            days = [(first + timedelta(days=n)).day for n in range(7)]
+            if days == sorted(days):  # a week across two months keeps plotext's own axis
+                plt.xlim(days[0] - 0.5, days[-1] + 0.5)
+                plt.xticks(days)
+        else:
+            plt.xlim(0.5, (last.day if last else 31) + 0.5)
+            plt.xticks([d for d in (1, 5, 10, 15, 20, 25, 30) if d in days] or None)
 
 
 def _when(column: Column, one_day: bool) -> str:
@@ -167,8 +190,7 @@ class HistoryScreen(MeterScreen):
         plt = widget.plt
         plt.clear_data()
         plt.clear_figure()
-        if request.view == "day":
-            plt.xlim(0, 24)
+        _axis(plt, request.view, view)
         meaning = {"import": "import", "export": "export", "gas": "gas", "water": "water"}.get(request.commodity,
                                                                                               "cost")  # fmt: skip
         if view.points:

@@ -4,13 +4,14 @@ type, saved atomically; a bad value cannot be saved and says why."""
 from __future__ import annotations
 
 import copy
+from datetime import date
 from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, VerticalScroll
-from textual.validation import Number
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.validation import Function, ValidationResult, Validator
 from textual.widgets import Button, Input, Label, Static
 
 from meter_tui.energy.rates import RateBook, RatesError
@@ -27,6 +28,47 @@ FIELDS: tuple[tuple[str, str, tuple[str, ...], float], ...] = (
     ("capacity", "Capacity tariff (EUR/kW/year)", ("Capacity", "+"), 1000.0),
     ("fixed", "Fixed costs (EUR/month)", ("Fixed", "+"), 10000.0),
 )
+
+
+def price(text: str) -> float:
+    """A price as typed: a decimal comma (0,42) is as good as a point. Raises ValueError."""
+    return float(text.strip().replace(",", "."))
+
+
+class Price(Validator):
+    """A number from 0 to `maximum`, with a decimal point or comma."""
+
+    def __init__(self, maximum: float) -> None:
+        super().__init__()
+        self.maximum = maximum
+
+    def validate(self, value: str) -> ValidationResult:
+        try:
+            number = price(value)
+        except ValueError:
+            return self.failure("must be a number, such as 0.31 or 0,31")
+        if not 0 <= number <= self.maximum:
+            return self.failure(f"must be between 0 and {self.maximum:g}")
+        return self.success()
+
+
+def a_date(text: str) -> bool:
+    """Empty (the prices in force) or a day as YYYY-MM-DD."""
+    if not text:
+        return True
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
+
+
+def period_words(document: dict[str, Any]) -> str:
+    """Which prices the editor changes when no date is given."""
+    periods = document.get("Periods") or []
+    if not periods:
+        return "the prices of rates.json (no dated periods)"
+    return f"the prices from {periods[-1].get('From')} on (period {len(periods)} of {len(periods)})"
 
 
 def editable_part(document: dict[str, Any]) -> dict[str, Any]:
@@ -51,17 +93,22 @@ def current_values(book: RateBook) -> dict[str, float]:
 
 class SettingsScreen(MeterScreen):
     SHOWS_SOURCE_STATE = True
-    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "leave", "Leave field / cancel", show=False)]
 
     def compose(self) -> ComposeResult:
         yield from self.header()
         with VerticalScroll(id="settings-body"):
-            yield Static("", id="source-info")
-            yield Label("Rates", classes="section")
-            with Grid(id="rates-form"):
+            with Vertical(id="source-panel", classes="panel"):
+                yield Static("", id="source-info")
+            with Vertical(id="rates-panel-edit", classes="panel"), Grid(id="rates-form"):
                 for field_id, label, _, maximum in FIELDS:
                     yield Label(label)
-                    yield Input(id=field_id, validators=[Number(minimum=0, maximum=maximum)], restrict=r"[0-9.,]*")
+                    yield Input(id=field_id, validators=[Price(maximum)], restrict=r"[0-9.,]*")
+                yield Label("From (YYYY-MM-DD, or empty)")
+                day = Function(a_date, "must be a day as YYYY-MM-DD")
+                yield Input(id="period-from", placeholder="new prices from this day", validators=[day],
+                            restrict=r"[0-9-]*")  # fmt: skip
+            yield Static("", id="period-info")
             yield Static("", id="rates-message")
             with Horizontal(id="rates-buttons"):
                 yield Button("Save", id="save", variant="primary")
@@ -69,6 +116,9 @@ class SettingsScreen(MeterScreen):
         yield from self.footer()
 
     def on_mount(self) -> None:
+        self.query_one("#source-panel").border_title = "Source and history"
+        self.query_one("#rates-panel-edit").border_title = "Prices: rates.json"
+        self.query_one("#rates-panel-edit").border_subtitle = "ctrl+s save · escape leave the field"
         self._fill()
         super().on_mount()
 
@@ -78,6 +128,8 @@ class SettingsScreen(MeterScreen):
             return
         for field_id, value in current_values(prices.book).items():
             self.query_one(f"#{field_id}", Input).value = f"{value:g}"
+        self.query_one("#period-from", Input).value = ""
+        self.query_one("#period-info", Static).update(f"Editing {period_words(prices.book.document)}.")
         refused = prices.error
         self._say(f"Refused: {refused}" if refused else f"Rates file: {prices.path}", error=bool(refused))
         self._check()
@@ -101,7 +153,8 @@ class SettingsScreen(MeterScreen):
 
     def _check(self) -> bool:
         problems = []
-        for field_id, label, _, _ in FIELDS:
+        labels = [(field_id, label) for field_id, label, _, _ in FIELDS] + [("period-from", "From")]
+        for field_id, label in labels:
             widget = self.query_one(f"#{field_id}", Input)
             result = widget.validate(widget.value)
             if result is not None and not result.is_valid:
@@ -109,6 +162,11 @@ class SettingsScreen(MeterScreen):
         self.query_one("#save", Button).disabled = bool(problems)
         if problems:
             self._say("Cannot save. " + " | ".join(problems), error=True)
+        elif self.query_one("#rates-message").has_class("alarm") and self.meter.prices is not None:
+            # The value was fixed: the error goes (a refused file's own error stays until it is saved anew).
+            prices = self.meter.prices
+            self._say(f"Refused: {prices.error}" if prices.error else f"Rates file: {prices.path}",
+                      error=bool(prices.error))  # fmt: skip
         return not problems
 
     def _say(self, text: str, *, error: bool) -> None:
@@ -128,10 +186,15 @@ class SettingsScreen(MeterScreen):
         if not self._check() or prices is None:
             return
         document = copy.deepcopy(prices.book.document)
+        start = self.query_one("#period-from", Input).value
         target = editable_part(document)
+        if start and target.get("From") != start:
+            # A price change from a day on: a new period, so that the costs before it keep their prices.
+            target = {"From": start}
+            document["Periods"] = sorted([*(document.get("Periods") or []), target], key=lambda p: p["From"])
         before = current_values(prices.book)
         for field_id, _, path, _ in FIELDS:
-            value = float(self.query_one(f"#{field_id}", Input).value.replace(",", "."))
+            value = price(self.query_one(f"#{field_id}", Input).value)
             if value == before[field_id]:
                 continue  # untouched prices keep the file's own form (an area name, a period)
             node = target
@@ -146,6 +209,14 @@ class SettingsScreen(MeterScreen):
             self._say(f"Not saved: {error}", error=True)
             return
         self._say(f"Saved to {saved.path}; costs are recomputed.", error=False)
+        self.query_one("#period-info", Static).update(f"Editing {period_words(saved.book.document)}.")
+
+    def action_leave(self) -> None:
+        """Escape in a field leaves it, so that the screen keys work again; escape outside the fields cancels."""
+        if isinstance(self.focused, Input):
+            self.set_focus(None)
+        else:
+            self.action_cancel()
 
     def action_cancel(self) -> None:
         self._fill()

@@ -1,0 +1,69 @@
+"""The events the telegrams say happened: a new month peak, a likely new peak once per quarter, a new day peak when
+a quarter ends above the day's earlier ones, and solar production starting and stopping after five minutes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from meter_tui.energy.capacity import forecast
+from meter_tui.p1 import parse_telegram
+from meter_tui.p1.telegram import Peak
+from meter_tui.services.events import MeterWatch
+from meter_tui.sources.simulator import BRUSSELS
+
+TELEGRAM = parse_telegram(
+    (
+        Path(__file__).parent / "data" / "telegrams" / "BE_domoticz__FLU5_253769484_A_50216__3ph_gas_water.txt"
+    ).read_bytes()
+)
+START = datetime(2026, 6, 10, 12, 0, tzinfo=BRUSSELS)
+
+
+def run(steps: list[tuple[int, float, float, float]]) -> list[tuple[int, str]]:
+    """(second, quarter kW so far, import kW, export kW) from START, a month peak of 4 kW: the events and when."""
+    watch = MeterWatch()
+    said = []
+    for second, quarter_kw, import_kw, export_kw in steps:
+        time = START + timedelta(seconds=second)
+        telegram = TELEGRAM._replace(timestamp=time, quarter_average_kw=quarter_kw, power_import_kw=import_kw,
+                                     power_export_kw=export_kw, month_peak=Peak(START, 4.0))  # fmt: skip
+        status = forecast(time, quarter_kw, import_kw, 4.0)
+        said += [(second, event.text) for event in watch.observe(telegram, status)]
+    return said
+
+
+def test_a_likely_new_peak_is_said_once_per_quarter():
+    steps = [(s, 1.0 + s / 300, 12.0, 0.0) for s in range(0, 1800, 10)]
+    likely = [(s, t) for s, t in run(steps) if t.startswith("A new month peak is likely")]
+    assert [s for s, _ in likely] == [0, 900]
+    assert "the quarter of 12:00" in likely[0][1] and "the quarter of 12:15" in likely[1][1]
+
+
+def test_a_quarter_that_ends_above_the_day_s_earlier_ones_is_a_new_day_peak():
+    steps = [(s, 0.5, 0.5, 0.0) for s in range(0, 900, 60)]
+    steps += [(s, 1.5, 1.5, 0.0) for s in range(900, 1800, 60)]
+    steps += [(s, 1.0, 1.0, 0.0) for s in range(1800, 2760, 60)]
+    days = [(s, t) for s, t in run(steps) if t.startswith("New day peak")]
+    assert days == [(900, "New day peak 0.500 kW, the quarter of 12:00"),
+                    (1800, "New day peak 1.500 kW, the quarter of 12:15")]  # fmt: skip
+
+
+def test_solar_is_said_to_start_and_stop_after_five_minutes_not_on_a_cloud():
+    steps = [(s, 0.2, 0.2, 0.0) for s in range(0, 600, 10)]
+    steps += [(s, 0.0, 0.0, 1.2) for s in range(600, 700, 10)]  # a short burst: no event
+    steps += [(s, 0.2, 0.2, 0.0) for s in range(700, 1000, 10)]
+    steps += [(s, 0.0, 0.0, 1.5) for s in range(1000, 2000, 10)]
+    steps += [(s, 0.2, 0.2, 0.0) for s in range(2000, 2600, 10)]
+    solar = [(s, t) for s, t in run(steps) if t.startswith("Solar")]
+    assert solar == [(1300, "Solar production started (1.500 kW out)"),
+                     (2300, "Solar production stopped: nothing exported for 5 minutes")]  # fmt: skip
+
+
+def test_a_higher_month_peak_from_the_meter_is_a_new_month_peak():
+    watch = MeterWatch()
+    first = TELEGRAM._replace(timestamp=START, month_peak=Peak(START - timedelta(days=2), 4.0))
+    higher = TELEGRAM._replace(timestamp=START + timedelta(seconds=1), month_peak=Peak(START, 4.2))
+    assert watch.observe(first, None) == []
+    assert [e.text for e in watch.observe(higher, None)] == ["New month peak 4.200 kW, the quarter of 12:00"]
+    assert watch.observe(higher, None) == []
