@@ -22,6 +22,13 @@ def fixture(tmp_path_factory: pytest.TempPathFactory):
     return build_fixture(tmp_path_factory.mktemp("history"))
 
 
+async def open_screen(pilot, key: str) -> None:
+    """Every telegram through, then the screen of `key`, its views drawn."""
+    await settle(pilot)
+    await pilot.press(key)
+    await settle(pilot)
+
+
 def notified(app) -> list[str]:
     return [notification.message for notification in app._notifications]
 
@@ -29,9 +36,7 @@ def notified(app) -> list[str]:
 async def test_a_quarter_driven_over_the_month_peak_raises_the_alarm(fixture, tmp_path: Path):
     app = make_app(replace(fixture, live=over_the_peak(fixture.live)), tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("p")
-        await settle(pilot)
+        await open_screen(pilot, "p")
         assert isinstance(app.screen, PeakScreen)
         banner = app.screen.query_one("#peak-warning", Static)
         assert banner.display and banner.has_class("alarm-banner")
@@ -49,9 +54,7 @@ async def test_a_quarter_driven_over_the_month_peak_raises_the_alarm(fixture, tm
 async def test_below_the_month_peak_the_screen_says_what_may_still_be_drawn(fixture, tmp_path: Path):
     app = make_app(fixture, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("p")
-        await settle(pilot)
+        await open_screen(pilot, "p")
         assert not app.screen.query_one("#peak-warning", Static).display
         text = str(app.screen.query_one("#quarter-text", Static).render())
         assert "Energy so far as kW 0.148" in text
@@ -63,9 +66,7 @@ async def test_below_the_month_peak_the_screen_says_what_may_still_be_drawn(fixt
 async def test_a_decimal_comma_is_a_price_and_saving_is_notified(fixture, tmp_path: Path):
     app = make_app(fixture, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("s")
-        await settle(pilot)
+        await open_screen(pilot, "s")
         app.screen.query_one("#import-day", Input).value = "0,42"
         await pilot.pause()
         assert not app.screen.query_one("#save", Button).disabled
@@ -79,9 +80,7 @@ async def test_a_decimal_comma_is_a_price_and_saving_is_notified(fixture, tmp_pa
 async def test_an_error_goes_once_the_value_is_fixed(fixture, tmp_path: Path):
     app = make_app(fixture, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("s")
-        await settle(pilot)
+        await open_screen(pilot, "s")
         gas = app.screen.query_one("#gas", Input)
         gas.value = "5.5.5"
         await pilot.pause()
@@ -96,9 +95,7 @@ async def test_an_error_goes_once_the_value_is_fixed(fixture, tmp_path: Path):
 async def test_escape_leaves_the_field_and_the_screen_keys_work_again(fixture, tmp_path: Path):
     app = make_app(fixture, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("s")
-        await settle(pilot)
+        await open_screen(pilot, "s")
         await pilot.click("#water")
         await pilot.press("end", "1")
         assert isinstance(app.focused, Input)
