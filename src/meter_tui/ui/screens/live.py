@@ -207,9 +207,9 @@ class LiveScreen(MeterScreen):
             self.query_one("#live-quarter", ProgressBar).update(progress=status.seconds_in)
         self.query_one("#live-quarter-text", Static).update(quarter_lines(view, dark))
         show_rows(self.query_one("#live-months", DataTable), months_rows(view, dark, billed=False))
-        key = (view.today, view.month_peak_kw, dark)
+        key = (view.today, view.month_peak_kw, dark, self.size)
         if key != self._quarters_drawn:  # the chart changes once a quarter
             self._quarters_drawn = key
             widget = self.query_one("#live-quarters", PlotextPlot)
-            draw_quarters(widget.plt, view, dark)
+            draw_quarters(widget.plt, view, dark, widget.size.width)
             widget.refresh()

@@ -48,7 +48,7 @@ class PeakScreen(MeterScreen):
         for label in ("Peak at", "kW", "Billed"):
             months.add_column(styled(label, None, True))
         self._quarters_drawn: object = None
-        self._warned: bool | None = None
+        self.set_class(self.app.size.width < NARROW, "narrow")  # from the first layout on, not after a resize
         super().on_mount()
 
     def forget_drawn(self) -> None:
@@ -103,10 +103,10 @@ class PeakScreen(MeterScreen):
                 " EUR",
             ))  # fmt: skip
         self.query_one("#capacity", Static).update(lines)
-        key = (view.today, view.month_peak_kw, dark)
+        key = (view.today, view.month_peak_kw, dark, self.size)
         if key != self._quarters_drawn:  # the chart changes once a quarter: no redraw in between
             self._quarters_drawn = key
             widget = self.query_one("#today-plot", PlotextPlot)
-            draw_quarters(widget.plt, view, dark)
+            draw_quarters(widget.plt, view, dark, widget.size.width)
             widget.refresh()
         show_rows(self.query_one("#months", DataTable), months_rows(view, dark, billed=True))

@@ -57,8 +57,10 @@ def quarter_lines(view: PeakView, dark: bool) -> Text:
     return text
 
 
-def draw_quarters(plt: Any, view: PeakView, dark: bool) -> None:
-    """Today's quarter averages as bars, the month peak as a labelled line, on a plotext figure."""
+def draw_quarters(plt: Any, view: PeakView, dark: bool, width: int) -> None:
+    """Today's quarter averages as bars, the month peak as a labelled line, on a plotext figure `width` columns
+    wide. Few enough hour ticks that no two labels collide: plotext drops colliding ones in an order that changes
+    from one process to the next."""
     quarters = [(q.start.hour + q.start.minute / 60, q.average_kw or 0.0) for q in view.today]
     plt.clear_data()
     plt.clear_figure()
@@ -71,7 +73,8 @@ def draw_quarters(plt: Any, view: PeakView, dark: bool) -> None:
                  alignment="left")  # fmt: skip
         plt.ylim(0, max([view.month_peak_kw, *(y for _, y in quarters)]) * 1.15)
     plt.xlim(0, 24)
-    plt.xticks([0, 3, 6, 9, 12, 15, 18, 21, 24], ["0h", "3", "6", "9", "12", "15", "18", "21", "24h"])
+    hours = [0, 3, 6, 9, 12, 15, 18, 21, 24] if width >= 60 else [0, 6, 12, 18, 24]
+    plt.xticks(hours, [f"{h}h" if h in (0, 24) else str(h) for h in hours])
 
 
 def months_rows(view: PeakView, dark: bool, *, billed: bool) -> list[tuple[RenderableType, ...]]:
