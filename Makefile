@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint format bench bench-parse bench-store bench-app clean
+.PHONY: demo test lint format bench bench-parse bench-store bench-app bench-soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ bench-store: $(STAMP)
 
 bench-app: $(STAMP)
 	$(BIN)/python bench/app_bench.py
+
+# Not part of `make bench`: a million telegrams take about six minutes.
+bench-soak: $(STAMP)
+	$(BIN)/python bench/soak.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis

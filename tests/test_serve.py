@@ -119,8 +119,8 @@ def test_serve_hands_each_tab_the_apps_own_options(tmp_path: Path):
     parser = build_parser()
     args = parser.parse_args(["serve", "--port", "8080", "--meter-port", "/dev/ttyUSB1", "--db", str(tmp_path / "m")])
     assert args.http_port == 8080
-    assert served_app_arguments(args) == ["--port", "/dev/ttyUSB1", "--db", str(tmp_path / "m")]
-    demo = parser.parse_args(["serve", "--demo", "--seed", "3", "--speed", "10"])
+    assert served_app_arguments(args) == ["--port", "/dev/ttyUSB1", "--db", str(tmp_path / "m"), "--read-only"]
+    demo = parser.parse_args(["serve", "--demo", "--seed", "3", "--speed", "10", "--allow-edit"])
     assert served_app_arguments(demo) == ["--demo", "--seed", "3", "--speed", "10"]
     with pytest.raises(SystemExit):  # one source only, as for the app
         parser.parse_args(["serve", "--demo", "--meter-port", "/dev/ttyUSB0"])

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from meter_tui.sources.feed import FeedEvent, FeedState, MeterFeed, StatusEvent, TelegramEvent
-from meter_tui.sources.serial import SerialSource
+from meter_tui.sources.serial import SerialSource, stable_name
 from meter_tui.sources.simulator import SimulatedMeter
 
 TIMEOUT = 20
@@ -204,3 +204,20 @@ def test_serial_settings_are_checked():
     with pytest.raises(ValueError, match="parity"):
         SerialSource("/dev/ttyUSB0", parity="X")
     assert SerialSource("/dev/ttyUSB0").description == "/dev/ttyUSB0 115200 8N1"
+
+
+def test_a_port_is_named_by_its_stable_by_id_link(tmp_path: Path):
+    """An adapter put back in another USB socket may come back as another ttyUSBn; its by-id name stays."""
+    by_id = tmp_path / "by-id"
+    by_id.mkdir()
+    pty = Pty(tmp_path / "ttyUSB1")
+    device = os.path.realpath(pty.link)
+    (by_id / "usb-FTDI_FT232R_USB_UART_A50285BI-if00-port0").symlink_to(device)
+    (by_id / "usb-other-if00").symlink_to("/dev/null")
+    expected = str(by_id / "usb-FTDI_FT232R_USB_UART_A50285BI-if00-port0")
+    assert stable_name(str(pty.link), by_id) == expected
+    assert stable_name(device, by_id) == expected
+    assert stable_name(expected, by_id) == expected
+    assert stable_name(str(tmp_path / "ttyUSB9"), by_id) is None
+    assert stable_name("socket://192.0.2.1:23", by_id) is None
+    pty.unplug()

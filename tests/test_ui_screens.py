@@ -152,3 +152,20 @@ async def test_at_80x24_the_chart_is_one_key_away_and_at_40_rows_both_are_shown(
         await pilot.pause()
         assert not screen.query_one("#history-tabs").display
         assert screen.query_one("#usage-panel").display and screen.query_one("#chart-panel").display
+
+
+async def test_settings_names_the_serial_port_by_its_stable_by_id_name(fixture, tmp_path: Path, monkeypatch):
+    import meter_tui.sources.serial as serial_source  # noqa: PLC0415
+
+    by_id = tmp_path / "by-id"
+    by_id.mkdir()
+    device = tmp_path / "ttyUSB3"
+    device.write_bytes(b"")
+    (by_id / "usb-Prolific_PL2303-if00-port0").symlink_to(device)
+    monkeypatch.setattr(serial_source, "BY_ID", by_id)
+    app = make_app(fixture, tmp_path)
+    app.port = str(device)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_screen(pilot, "s")
+        text = str(app.screen.query_one("#source-info", Static).render())
+        assert f"Stable name: {by_id / 'usb-Prolific_PL2303-if00-port0'}" in text

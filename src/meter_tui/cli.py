@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import json
+import socket
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
@@ -17,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from meter_tui import __version__
+from meter_tui import config as settings
 from meter_tui.config import Config, ConfigError, history_path, load_config, rates_path, run_dir, serve_dir
 from meter_tui.energy.rates import RatesError
 from meter_tui.p1.export import telegram_to_json
@@ -192,7 +196,9 @@ def _app_command(args: argparse.Namespace) -> int:
                       main_fuse=config.meter.main_fuse)  # fmt: skip
     # The app logs nothing to the terminal it draws on: the settings screen shows the broker's state.
     publisher = mqtt_publisher(args, config, log=lambda _: None)
-    app = create_app(session, shared_meter(args, config).events, publisher=publisher)
+    port = None if args.demo or args.replay else config.meter.port  # a serial device: Settings names it stably
+    app = create_app(session, shared_meter(args, config).events, publisher=publisher, read_only=args.read_only,
+                     port=port)  # fmt: skip
     app.run()
     return 0
 
@@ -214,21 +220,37 @@ def served_app_arguments(args: argparse.Namespace) -> list[str]:
         forwarded += ["--db", str(args.db.resolve())]
     if args.rates:
         forwarded += ["--rates", str(args.rates.resolve())]
+    if not args.allow_edit:
+        forwarded.append("--read-only")  # a browser tab shows the prices; changing them needs --allow-edit
     return forwarded
 
 
 def _serve_command(args: argparse.Namespace) -> int:
+    import secrets  # noqa: PLC0415
+
     from meter_tui.ui.serve import serve  # noqa: PLC0415
 
     forwarded = served_app_arguments(args)
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        print(
-            f"meter-tui serve: listening on {args.host}: "
-            "anyone who can reach it sees the meter and can change settings",
-            file=sys.stderr,
-        )
-    serve(forwarded, host=args.host, port=args.http_port, public_url=args.public_url, folder=serve_dir())
+    token = args.token
+    if token is None and not _loopback(args.host):
+        token = secrets.token_urlsafe(18)
+    if token:
+        shown = args.public_url or f"http://{socket.gethostname() if args.host in ('0.0.0.0', '::') else args.host}"
+        if not args.public_url:
+            shown += f":{args.http_port}"
+        print(f"meter-tui serve: open {shown.rstrip('/')}/?token={token}  (the token is needed; a request "
+              "without it gets 403)", file=sys.stderr, flush=True)  # fmt: skip
+    serve(forwarded, host=args.host, port=args.http_port, public_url=args.public_url, folder=serve_dir(), token=token)
     return 0
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _import_command(args: argparse.Namespace) -> int:
@@ -247,6 +269,24 @@ def _export_command(args: argparse.Namespace) -> int:
     from meter_tui.commands.report import run_export  # noqa: PLC0415
 
     return run_export(db_path(args, _config(args)), args.first, args.last, args.out)
+
+
+def _backup_command(args: argparse.Namespace) -> int:
+    from meter_tui.commands.maintenance import run_backup  # noqa: PLC0415
+
+    return run_backup(db_path(args, _config(args)), args.to)
+
+
+def _restore_command(args: argparse.Namespace) -> int:
+    from meter_tui.commands.maintenance import run_restore  # noqa: PLC0415
+
+    return run_restore(db_path(args, _config(args)), args.backup)
+
+
+def _check_command(args: argparse.Namespace) -> int:
+    from meter_tui.commands.maintenance import run_check  # noqa: PLC0415
+
+    return run_check(db_path(args, _config(args)))
 
 
 def _simulate_command(args: argparse.Namespace) -> int:
@@ -272,6 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
     _source_options(parser)
     _store_options(parser)
     _mqtt_options(parser)
+    parser.add_argument("--read-only", action="store_true", help="settings cannot be changed from the app "
+                        "(what `serve` gives a browser tab without --allow-edit)")  # fmt: skip
     parser.set_defaults(handler=_app_command)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     parse = commands.add_parser(
@@ -302,6 +344,10 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine)")
     server.add_argument("--port", dest="http_port", type=int, default=8000, help="HTTP port (default 8000)")
     server.add_argument("--public-url", help="the URL the browser uses, behind an ssh tunnel or a proxy")
+    server.add_argument("--token", help="the token a browser must give (?token=...); made up and printed when "
+                        "serving on anything but loopback")  # fmt: skip
+    server.add_argument("--allow-edit", action="store_true", help="let browser tabs change the prices (read-only "
+                        "otherwise)")  # fmt: skip
     _source_options(server, port_flag="--meter-port")
     _store_options(server)
     server.set_defaults(handler=_serve_command)
@@ -337,6 +383,34 @@ def build_parser() -> argparse.ArgumentParser:
     _store_options(export, rates=False)
     export.set_defaults(handler=_export_command)
 
+    backup = commands.add_parser(
+        "backup",
+        help="a consistent copy of the history, also while it is being written",
+        description="Copy the history with SQLite's backup API. The owner of the meter also keeps 7 daily and 12 "
+        "monthly backups in a backups/ folder beside the history by itself.",
+    )
+    backup.add_argument("--to", type=Path, metavar="FILE", help="where to write it (default: beside the history)")
+    _store_options(backup, rates=False)
+    backup.set_defaults(handler=_backup_command)
+
+    restorer = commands.add_parser(
+        "restore",
+        help="put a backup back in place of the history",
+        description="Check the backup, move the current history aside (never deleted) and put the backup in its "
+        "place. Stop meter-tui first.",
+    )
+    restorer.add_argument("backup", type=Path, metavar="FILE", help="the backup to restore")
+    _store_options(restorer, rates=False)
+    restorer.set_defaults(handler=_restore_command)
+
+    checker = commands.add_parser(
+        "check",
+        help="check the history: integrity, gaps, register segments, month peaks",
+        description="A short report on the history; exit status 1 when it is damaged or contradicts itself.",
+    )
+    _store_options(checker, rates=False)
+    checker.set_defaults(handler=_check_command)
+
     simulate = commands.add_parser(
         "simulate",
         help="write a capture file of the simulated meter",
@@ -360,9 +434,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--from {first} is after --to {last}")
     handler = args.handler
     try:
+        settings.own_dirs()
+    except OSError as error:
+        print(f"meter-tui: cannot make its folders private: {error}", file=sys.stderr)
+    try:
         return int(handler(args))
     except (ConfigError, StoreError, RatesError) as error:
         print(f"meter-tui: {error}", file=sys.stderr)
+        return 2
+    except sqlite3.DatabaseError as error:  # a damaged history, met by a query: what is wrong and what to do
+        print(f"meter-tui: {_damaged(args, error)}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # `meter-tui parse big.cap | head`: the reader went away, which is not an error of ours.
@@ -370,3 +451,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         return 130
+    finally:
+        if handler is not _app_command:  # the app logs them in its event log
+            for note in settings.tightened:
+                print(f"meter-tui: {note}", file=sys.stderr)
+
+
+def _damaged(args: argparse.Namespace, error: sqlite3.DatabaseError) -> str:
+    from meter_tui.store.backup import damaged_advice  # noqa: PLC0415
+
+    try:
+        return damaged_advice(db_path(args, _config(args)), error)
+    except (ConfigError, AttributeError):
+        return f"the history is damaged ({error})"

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -174,3 +175,54 @@ def load_config(env: Mapping[str, str] = os.environ) -> Config:
     if "db" in store:
         store["db"] = Path(store["db"]).expanduser()
     return Config(MeterConfig(**meter), StoreConfig(**store), found, MqttConfig(**mqtt))
+
+
+# A household's history is private: meter-tui's own folders are 0700, the history, its backups and captures 0600.
+# Looser modes found on existing files are tightened, and said: `tightened` collects the notes for the log.
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+tightened: list[str] = []  # what was made private in this process, for whoever logs
+
+
+def _tighten(path: Path, mode: int) -> None:
+    try:
+        current = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return
+    if current & ~mode:
+        try:
+            path.chmod(mode)
+        except OSError as error:
+            tightened.append(f"{path}: mode {current:04o} could not be tightened to {mode:04o} ({error.strerror})")
+            return
+        tightened.append(f"{path}: mode {current:04o} tightened to {mode:04o}")
+
+
+def private_dir(path: Path) -> Path:
+    """Create `path` (and its parents as usual) with mode 0700, or tighten it to 0700."""
+    if not path.exists():
+        path.mkdir(parents=True, exist_ok=True)
+        path.chmod(DIR_MODE)
+    else:
+        _tighten(path, DIR_MODE)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Make an existing file 0600 (no-op when it is already as private)."""
+    _tighten(path, FILE_MODE)
+    return path
+
+
+def create_private(path: Path) -> None:
+    """Create `path` empty with mode 0600 if it does not exist, so that nothing ever sees it world-readable."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    except FileExistsError:
+        private_file(path)
+
+
+def own_dirs(env: Mapping[str, str] = os.environ) -> tuple[Path, Path]:
+    """meter-tui's data and config folders: made private, created if need be."""
+    return private_dir(data_dir(env)), private_dir(user_config_path(APP_NAME))

@@ -14,6 +14,7 @@ from pathlib import Path
 from meter_tui.energy.capacity import MonthPeakValue
 from meter_tui.energy.costs import Usage
 from meter_tui.p1.telegram import Telegram
+from meter_tui.store.backup import daily_backup, damaged_advice
 from meter_tui.store.database import StoreError, open_database
 from meter_tui.store.ingest import Ingestor
 from meter_tui.store.localtime import day_key, local_midnight_utc
@@ -28,6 +29,9 @@ class History:
         self.raw_days = raw_days
         self.ingestor: Ingestor | None = None
         self.open_error = ""
+        self.backup_error = ""
+        self.notes: list[str] = []  # what happened to the file (a backup written), for the event log
+        self._backed_up: date | None = None
         self._local = threading.local()
 
     def open_for_writing(self) -> None:
@@ -41,11 +45,41 @@ class History:
     @property
     def error(self) -> str:
         """Why the history cannot be kept right now ('' when all is well): live data goes on regardless."""
-        return self.open_error or (self.ingestor.stats.last_error if self.ingestor is not None else "")
+        return (
+            self.open_error
+            or (self.ingestor.stats.last_error if self.ingestor is not None else "")
+            or self.backup_error
+        )
+
+    def take_notes(self) -> list[str]:
+        notes, self.notes = self.notes, []
+        return notes
 
     def add(self, telegram: Telegram) -> None:
         if self.ingestor is not None:
             self.ingestor.add(telegram)
+            if telegram.timestamp is not None and telegram.timestamp.date() != self._backed_up:
+                self._backup(telegram.timestamp.date())
+
+    def _backup(self, day: date) -> None:
+        """The owner's daily backup, on the first telegram of each day (and of each start)."""
+        self._backed_up = day
+        if self.ingestor is None or self.db_path is None:
+            return
+        try:
+            written = daily_backup(self.ingestor.connection, self.db_path, day)
+        except (sqlite3.Error, OSError) as error:
+            self.backup_error = f"backup failed: {error}"
+            return
+        self.backup_error = ""
+        if written is not None:
+            self.notes.append(f"history backed up to {written}")
+
+    def explain(self, error: Exception) -> str:
+        """A failure to read the history in words: which file, what is wrong, what to do."""
+        if self.db_path is not None and isinstance(error, sqlite3.DatabaseError | StoreError):
+            return str(error) if isinstance(error, StoreError) else damaged_advice(self.db_path, error)
+        return str(error)
 
     def close(self) -> None:
         if self.ingestor is not None:

@@ -31,6 +31,7 @@ from meter_tui.services.live import LiveState
 from meter_tui.services.prices import Prices, PricesView
 from meter_tui.services.views import (
     Column,
+    Failure,
     HistoryRequest,
     HistoryView,
     LiveView,
@@ -83,7 +84,7 @@ class Session:
         try:
             today = self.today_so_far()
         except (sqlite3.Error, StoreError) as failure:  # a damaged history: live data goes on without today's sums
-            today, error = None, f"cannot be read: {failure}"
+            today, error = None, f"cannot be read: {self.history.explain(failure)}"
         values = LiveValues(telegram, self.cost_per_hour(), today.cost.total if today is not None else None)
         since = self._data_days[0] if self._data_days else None
         events = self._events(telegram)
@@ -99,7 +100,8 @@ class Session:
             except (sqlite3.Error, StoreError):
                 averages = []
             seed = max(averages, default=None)
-        return tuple(self.watch.observe(telegram, self._forecast(telegram), seed))
+        notes = [MeterEvent("information", note) for note in self.history.take_notes()]
+        return (*self.watch.observe(telegram, self._forecast(telegram), seed), *notes)
 
     def _forecast(self, t: Telegram) -> QuarterForecast | None:
         if t.timestamp is None or t.quarter_average_kw is None:
@@ -191,13 +193,17 @@ class Session:
         return series
 
     # -- views -----------------------------------------------------------------------------------------------
-    def view(self, request: Request) -> View | None:
-        """The view a screen asks for, as of the latest telegram; None before the first one."""
-        if isinstance(request, PeakRequest):
-            return self.peak_view()
-        if isinstance(request, HistoryRequest):
-            return self.history_view(request)
-        return self.telegram_view()
+    def view(self, request: Request) -> View | Failure | None:
+        """The view a screen asks for, as of the latest telegram; None before the first one; a Failure, in words,
+        when the history cannot be read."""
+        try:
+            if isinstance(request, PeakRequest):
+                return self.peak_view()
+            if isinstance(request, HistoryRequest):
+                return self.history_view(request)
+            return self.telegram_view()
+        except (sqlite3.DatabaseError, StoreError) as error:
+            return Failure(f"The history cannot be read: {self.history.explain(error)}")
 
     def telegram_view(self) -> TelegramView | None:
         return telegram_view(self.latest) if self.latest is not None else None

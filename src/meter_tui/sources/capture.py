@@ -7,6 +7,8 @@ from datetime import date
 from pathlib import Path
 from typing import BinaryIO
 
+from meter_tui.config import create_private
+
 
 class CaptureWriter:
     """Appends raw bytes to `<stem>-YYYY-MM-DD<suffix>`, starting a new file when the day changes."""
@@ -25,6 +27,7 @@ class CaptureWriter:
             self.close()
             self.path = self.path_for(day)
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            create_private(self.path)
             self._file = self.path.open("ab")
             self._day = day
         self._file.write(data)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import serial
@@ -17,6 +18,7 @@ import serial_asyncio
 from meter_tui.sources.base import ByteSource, SourceError
 
 _CHUNK = 4096
+BY_ID = Path("/dev/serial/by-id")  # udev's stable names: the same for an adapter in any USB socket
 _PARITIES = {"N": serial.PARITY_NONE, "E": serial.PARITY_EVEN, "O": serial.PARITY_ODD}
 
 
@@ -85,3 +87,24 @@ class SerialSource(ByteSource):
 
 def _reason(error: Exception) -> str:
     return getattr(error, "strerror", None) or str(error) or type(error).__name__
+
+
+def stable_name(port: str, folder: Path | None = None) -> str | None:
+    """The /dev/serial/by-id name of a serial device: a USB adapter pulled out and put back may come back as
+    another /dev/ttyUSBn, its by-id name stays. The port itself when it is a by-id name; None when none is found
+    (not a local device, or no udev link)."""
+    folder = folder or BY_ID
+    if "://" in port:
+        return None
+    if Path(port).parent == folder:
+        return port
+    try:
+        device = Path(port).resolve(strict=True)
+        links = sorted(folder.iterdir())
+    except OSError:
+        return None
+    for link in links:
+        with contextlib.suppress(OSError):
+            if link.resolve(strict=True) == device:
+                return str(link)
+    return None

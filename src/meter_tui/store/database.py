@@ -9,6 +9,9 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+from meter_tui.config import create_private, private_file
+from meter_tui.store.backup import damaged_advice
+
 
 class StoreError(Exception):
     """The database cannot be opened or written: says which file and why."""
@@ -84,14 +87,19 @@ def open_database(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
             connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
+            create_private(path)  # SQLite gives the WAL and shared-memory files the database's mode
             connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             connection.execute("PRAGMA journal_mode = WAL")
+            for sidecar in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                private_file(sidecar)
             # NORMAL in WAL mode: a power cut may lose the last commits, never corrupts the file.
             connection.execute("PRAGMA synchronous = NORMAL")
         connection.execute("PRAGMA busy_timeout = 5000")
         if not readonly:
             migrate(connection)
     except sqlite3.Error as error:
+        if type(error) is sqlite3.DatabaseError:  # not a database, or a damaged one: say what to do
+            raise StoreError(damaged_advice(path, error)) from error
         raise StoreError(f"{path}: {error}") from error
     except OSError as error:
         raise StoreError(f"{path}: {error.strerror or error}") from error

@@ -23,6 +23,7 @@ from textual.reactive import var
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from meter_tui.config import tightened
 from meter_tui.services.events import EventLog
 from meter_tui.services.prices import PricesView
 from meter_tui.services.session import Session
@@ -106,8 +107,12 @@ class MeterApp(App[None]):
         clock: Callable[[], float] = time.time,
         theme: str = "textual-dark",
         publisher: MqttPublisher | None = None,
+        read_only: bool = False,
+        port: str | None = None,
     ) -> None:
         super().__init__()
+        self.port = port  # the meter's serial port, when it is read from one
+        self.read_only = read_only  # a served tab without --allow-edit: the prices cannot be changed here
         # The session lives on the store thread: the app calls it only through `in_store` and shows its views.
         self.session = session
         self.publisher = publisher
@@ -145,6 +150,8 @@ class MeterApp(App[None]):
         self.theme = self._start_theme
         if self.prices is not None and self.prices.error:
             self.log_event(f"rates.json refused, the example prices are used: {self.prices.error}", "error")
+        for note in tightened:
+            self.log_event(note)
         self.run_worker(self._supervised("meter reader", self.read_meter), group="meter")
         if self.publisher is not None:
             self.run_worker(self._supervised("MQTT publisher", self.publisher.run), group="mqtt")
@@ -247,6 +254,8 @@ class MeterApp(App[None]):
 
     async def save_rates(self, document: dict[str, Any]) -> PricesView:
         """Check and save rates.json (raises RatesError or OSError); every cost then follows the new prices."""
+        if self.read_only:
+            raise PermissionError("this app is read-only (served without --allow-edit)")
         self.prices = await self.in_store(self.session.save_rates, document)
         self.rates_version += 1
         self.log_event(f"prices saved to {self.prices.path}", notify=True)
@@ -343,5 +352,7 @@ def create_app(
     clock: Callable[[], float] = time.time,
     theme: str = "textual-dark",
     publisher: MqttPublisher | None = None,
+    read_only: bool = False,
+    port: str | None = None,
 ) -> MeterApp:
-    return MeterApp(session, events, clock=clock, theme=theme, publisher=publisher)
+    return MeterApp(session, events, clock=clock, theme=theme, publisher=publisher, read_only=read_only, port=port)

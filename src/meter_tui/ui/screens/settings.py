@@ -15,6 +15,7 @@ from textual.validation import Function, ValidationResult, Validator
 from textual.widgets import Button, Input, Label, Static
 
 from meter_tui.energy.rates import RateBook, RatesError
+from meter_tui.sources.serial import BY_ID, stable_name
 from meter_tui.ui.screens.base import MeterScreen
 
 # (input id, label, path in the rates document, maximum)
@@ -116,6 +117,10 @@ class SettingsScreen(MeterScreen):
         yield from self.footer()
 
     def on_mount(self) -> None:
+        if self.meter.read_only:
+            for widget in self.query(Input):
+                widget.disabled = True
+            self.query_one("#save", Button).disabled = True
         self.query_one("#source-panel").border_title = "Source and history"
         self.query_one("#rates-panel-edit").border_title = "Prices: rates.json"
         self.query_one("#rates-panel-edit").border_subtitle = "ctrl+s save · escape leave the field"
@@ -132,6 +137,10 @@ class SettingsScreen(MeterScreen):
         self.query_one("#period-info", Static).update(f"Editing {period_words(prices.book.document)}.")
         refused = prices.error
         self._say(f"Refused: {refused}" if refused else f"Rates file: {prices.path}", error=bool(refused))
+        if self.meter.read_only:
+            self._say("Read-only: this tab was served without --allow-edit; the prices are shown, not changed.",
+                      error=False)  # fmt: skip
+            return
         self._check()
 
     def redraw(self) -> None:
@@ -139,11 +148,17 @@ class SettingsScreen(MeterScreen):
         app = self.meter
         status = app.status
         lines = [
-            f"Source: {status.source if status else '-'}  ·  {status.state.value if status else 'starting'}",
+            f"Source: {status.source if status else '-'}  ·  {status.state.value if status else 'starting'}"
+            + (f": {status.detail}" if status is not None and status.detail else ""),
             f"Role: {app.role_text()}  ·  telegrams {app.good} good, "
             f"{app.rejected} rejected" + (f" (last: {app.last_rejection})" if app.last_rejection else ""),
             f"History: {app.history_path or 'not kept'}" + (f"  ·  {app.store_error}" if app.store_error else ""),
         ]
+        if app.port is not None:
+            stable = stable_name(app.port)
+            lines.append(f"Stable name: {stable}" if stable else
+                         f"Stable name: none found for {app.port} in {BY_ID}; a USB adapter may come back as "
+                         "another ttyUSB: give --port a /dev/serial/by-id/ name")  # fmt: skip
         if app.publisher is not None:
             lines.append(f"MQTT: {app.publisher.settings.shown}  ·  {app.publisher.status}")
         self.query_one("#source-info", Static).update("\n".join(lines))
@@ -159,7 +174,7 @@ class SettingsScreen(MeterScreen):
             result = widget.validate(widget.value)
             if result is not None and not result.is_valid:
                 problems.append(f"{label}: {'; '.join(result.failure_descriptions)}")
-        self.query_one("#save", Button).disabled = bool(problems)
+        self.query_one("#save", Button).disabled = bool(problems) or self.meter.read_only
         if problems:
             self._say("Cannot save. " + " | ".join(problems), error=True)
         elif self.query_one("#rates-message").has_class("alarm") and self.meter.prices is not None:

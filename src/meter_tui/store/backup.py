@@ -1,0 +1,146 @@
+"""Backups of the history: consistent online copies (SQLite's backup API, so a running owner keeps writing), 7
+daily and 12 monthly ones beside the history, checks of a file's integrity, and restore.
+
+A backup is written to a temporary name, synced and renamed: a crash mid-backup leaves the previous ones whole.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import time
+from datetime import date
+from pathlib import Path
+
+from meter_tui.config import create_private
+
+DAILY_KEPT = 7
+MONTHLY_KEPT = 12
+
+
+class BackupError(Exception):
+    """A backup cannot be made or used: says which file and why."""
+
+
+def backup_dir(db: Path) -> Path:
+    return db.parent / "backups"
+
+
+def _daily(db: Path, day: date) -> Path:
+    return backup_dir(db) / f"{db.stem}-daily-{day:%Y-%m-%d}.sqlite"
+
+
+def _monthly(db: Path, day: date) -> Path:
+    return backup_dir(db) / f"{db.stem}-monthly-{day:%Y-%m}.sqlite"
+
+
+def copy_database(connection: sqlite3.Connection, target: Path) -> None:
+    """A consistent copy of the open database at `target` (0600), whole or not at all."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    partial.unlink(missing_ok=True)
+    create_private(partial)
+    copy = sqlite3.connect(partial)
+    try:
+        connection.backup(copy)
+    finally:
+        copy.close()
+    with partial.open("rb") as handle:
+        os.fsync(handle.fileno())
+    partial.replace(target)
+
+
+def daily_backup(connection: sqlite3.Connection, db: Path, today: date) -> Path | None:
+    """Today's backup, unless it exists; this month's too; older ones beyond 7 daily and 12 monthly removed.
+    Returns the backup written, None when today's was already there."""
+    daily = _daily(db, today)
+    if daily.exists():
+        return None
+    copy_database(connection, daily)
+    monthly = _monthly(db, today)
+    if not monthly.exists():
+        create_private(monthly)
+        shutil.copyfile(daily, monthly)
+    for pattern, kept in ((f"{db.stem}-daily-*.sqlite", DAILY_KEPT), (f"{db.stem}-monthly-*.sqlite", MONTHLY_KEPT)):
+        for old in sorted(backup_dir(db).glob(pattern))[:-kept]:
+            old.unlink(missing_ok=True)
+    return daily
+
+
+def backups(db: Path) -> list[Path]:
+    """The backups of `db`, newest first (by the date in their names; a daily one before the monthly of its month)."""
+    found = list(backup_dir(db).glob(f"{db.stem}-daily-*.sqlite")) + list(
+        backup_dir(db).glob(f"{db.stem}-monthly-*.sqlite")
+    )
+    return sorted(found, key=_stamp, reverse=True)
+
+
+def _stamp(path: Path) -> str:
+    """'2026-03-23' for a daily backup, '2026-03-00' for a monthly one (made on its month's first backup day)."""
+    if "-daily-" in path.stem:
+        return path.stem.rpartition("-daily-")[2]
+    return path.stem.rpartition("-monthly-")[2] + "-00"
+
+
+def problem(path: Path) -> str:
+    """What is wrong with the history file at `path`, '' when it is whole: SQLite's integrity check, and the tables
+    a meter-tui history has."""
+    if not path.exists():
+        return "no such file"
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            result = [row[0] for row in connection.execute("PRAGMA integrity_check(3)")]
+            if result != ["ok"]:
+                return "; ".join(result).replace("\n", "; ")
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            connection.close()
+    except sqlite3.Error as error:
+        return str(error)
+    if "quarter" not in tables:
+        return "not a meter-tui history (no quarter table)"
+    return ""
+
+
+def newest_good_backup(db: Path) -> Path | None:
+    for candidate in backups(db):
+        if not problem(candidate):
+            return candidate
+    return None
+
+
+def damaged_advice(db: Path, error: object) -> str:
+    """The message for a history that cannot be read: which file, what is wrong, what to do."""
+    text = f"{db}: the history is damaged ({error})."
+    good = newest_good_backup(db)
+    if good is not None:
+        text += f" The newest good backup is {good}: `meter-tui restore {good}` puts it back (keeping this file aside)."
+    else:
+        text += " No good backup was found beside it; `meter-tui check` says what is wrong."
+    return text
+
+
+def restore(db: Path, backup: Path) -> Path | None:
+    """Put `backup` in place of `db`, after checking it; the current file (and its WAL) is moved aside, never
+    deleted. Returns where the current file went (None when there was none). Raises BackupError."""
+    wrong = problem(backup)
+    if wrong:
+        raise BackupError(f"{backup}: not restored, the backup itself is damaged ({wrong})")
+    aside = None
+    if db.exists():
+        aside = db.with_name(f"{db.name}.before-restore-{time.strftime('%Y%m%d-%H%M%S')}")
+        db.replace(aside)
+        for suffix in ("-wal", "-shm"):
+            sidecar = db.with_name(db.name + suffix)
+            if sidecar.exists():
+                sidecar.replace(aside.with_name(aside.name + suffix))
+    partial = db.with_name(f".{db.name}.restoring")
+    partial.unlink(missing_ok=True)
+    create_private(partial)
+    shutil.copyfile(backup, partial)
+    with partial.open("rb") as handle:
+        os.fsync(handle.fileno())
+    partial.replace(db)
+    return aside
