@@ -198,7 +198,7 @@ def _app_command(args: argparse.Namespace) -> int:
     publisher = mqtt_publisher(args, config, log=lambda _: None)
     port = None if args.demo or args.replay else config.meter.port  # a serial device: Settings names it stably
     app = create_app(session, shared_meter(args, config).events, publisher=publisher, read_only=args.read_only,
-                     port=port)  # fmt: skip
+                     port=port, notes=tuple(settings.tightened))  # fmt: skip
     app.run()
     return 0
 

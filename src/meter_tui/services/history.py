@@ -11,6 +11,7 @@ import threading
 from datetime import date, datetime
 from pathlib import Path
 
+from meter_tui.config import tightened
 from meter_tui.energy.capacity import MonthPeakValue
 from meter_tui.energy.costs import Usage
 from meter_tui.p1.telegram import Telegram
@@ -37,10 +38,12 @@ class History:
     def open_for_writing(self) -> None:
         """This process owns the meter: it alone writes the history."""
         if self.db_path is not None and self.ingestor is None:
+            before = len(tightened)
             try:
                 self.ingestor = Ingestor(open_database(self.db_path), raw_days=self.raw_days)
             except (StoreError, sqlite3.Error) as error:
                 self.open_error = str(error)
+            self.notes += tightened[before:]  # the modes this open made private, for the event log
 
     @property
     def error(self) -> str:

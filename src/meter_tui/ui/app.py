@@ -23,7 +23,6 @@ from textual.reactive import var
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-from meter_tui.config import tightened
 from meter_tui.services.events import EventLog
 from meter_tui.services.prices import PricesView
 from meter_tui.services.session import Session
@@ -109,8 +108,10 @@ class MeterApp(App[None]):
         publisher: MqttPublisher | None = None,
         read_only: bool = False,
         port: str | None = None,
+        notes: tuple[str, ...] = (),
     ) -> None:
         super().__init__()
+        self._notes = notes  # what happened before the app started (folders made private), for the event log
         self.port = port  # the meter's serial port, when it is read from one
         self.read_only = read_only  # a served tab without --allow-edit: the prices cannot be changed here
         # The session lives on the store thread: the app calls it only through `in_store` and shows its views.
@@ -150,7 +151,7 @@ class MeterApp(App[None]):
         self.theme = self._start_theme
         if self.prices is not None and self.prices.error:
             self.log_event(f"rates.json refused, the example prices are used: {self.prices.error}", "error")
-        for note in tightened:
+        for note in self._notes:
             self.log_event(note)
         self.run_worker(self._supervised("meter reader", self.read_meter), group="meter")
         if self.publisher is not None:
@@ -354,5 +355,7 @@ def create_app(
     publisher: MqttPublisher | None = None,
     read_only: bool = False,
     port: str | None = None,
+    notes: tuple[str, ...] = (),
 ) -> MeterApp:
-    return MeterApp(session, events, clock=clock, theme=theme, publisher=publisher, read_only=read_only, port=port)
+    return MeterApp(session, events, clock=clock, theme=theme, publisher=publisher, read_only=read_only, port=port,
+                    notes=notes)  # fmt: skip
