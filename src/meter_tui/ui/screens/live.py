@@ -4,6 +4,7 @@ prices and the tariff schedule, the running quarter with its headroom, and the m
 
 from __future__ import annotations
 
+from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -40,7 +41,7 @@ class LiveScreen(MeterScreen):
                         yield Readout("", id="cost-now")
                         yield Readout("", id="cost-today")
                 with Vertical(id="phases-panel", classes="panel"):
-                    yield DataTable(id="phases", cursor_type="none", zebra_stripes=True)
+                    yield Readout("", id="phases")
                 with Vertical(id="today-panel", classes="panel"):
                     yield Readout("", id="today-energy")
                     yield Readout("", id="today-utilities")
@@ -73,21 +74,18 @@ class LiveScreen(MeterScreen):
         }
         for selector, title in titles.items():
             self.query_one(selector).border_title = title
-        table = self.query_one("#phases", DataTable)
-        table.add_column("Phase")
-        for row in phase_rows():
-            table.add_column(styled(f"{row.heading} {row.unit}", None, True), key=row.field)
         months = self.query_one("#live-months", DataTable)
         for label in ("Month", "Peak at", "kW"):
             months.add_column(label if label == "Month" else styled(label, None, True))
         self._night: bool | None = None
         self._chart_drawn: object = None
         self._quarters_drawn: object = None
+        self._phases_shown: object = None
         self._wide = False
         super().on_mount()
 
     def forget_drawn(self) -> None:
-        self._night = None
+        self._night = self._phases_shown = None
         self._chart_drawn = self._quarters_drawn = None
 
     def on_resize(self) -> None:
@@ -133,13 +131,23 @@ class LiveScreen(MeterScreen):
         def cell(value: float | None, precision: int, field: str) -> Text:
             return styled(f"{value:.{precision}f}" if value is not None else "-", PHASE_MEANING.get(field), dark)
 
-        show_rows(
-            self.query_one("#phases", DataTable),
-            [
-                (f"L{phase.phase}", *(cell(getattr(phase, row.field), row.precision, row.field) for row in rows))
-                for phase in telegram.phases
-            ],
-        )
+        cells = [
+            (f"L{phase.phase}", *(cell(getattr(phase, row.field), row.precision, row.field) for row in rows))
+            for phase in telegram.phases
+        ]
+        key = (dark, tuple((text.plain if isinstance(text, Text) else text for text in row) for row in cells))
+        if key == self._phases_shown:
+            return
+        self._phases_shown = key
+        # A rich table in a fixed-height readout, not a DataTable: it changes every second, and a DataTable keeps
+        # every version of its cells in render caches (thousands of lines held over a day of telegrams).
+        table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold", expand=False)
+        table.add_column("Phase")
+        for row in rows:
+            table.add_column(f"{row.heading} {row.unit}", justify="right")
+        for row in cells:
+            table.add_row(*row)
+        self.query_one("#phases", Readout).show(table)
         panel = self.query_one("#phases-panel")
         alarm = colours(dark)["alarm"]
         subtitle = "  ".join(f"[b {alarm}]! {w}[/]" for w in warnings)

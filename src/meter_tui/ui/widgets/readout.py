@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.console import RenderableType
 from textual.widgets import Static
 
 
@@ -13,13 +14,17 @@ class Readout(Static):
     otherwise), so a new value can never change the layout and a repaint of its own lines is enough.
     """
 
+    _shown: RenderableType | None = None
+
     DEFAULT_CSS = """
     Readout {
         height: 1;
     }
     """
 
-    def show(self, text: str) -> None:
-        if text != getattr(self, "_shown", None):
-            self._shown = text
-            self.update(text, layout=False)
+    def show(self, text: RenderableType) -> None:
+        """Show `text` (or any rich renderable, which callers show only when it changed)."""
+        if isinstance(text, str) and text == self._shown:
+            return
+        self._shown = text
+        self.update(text, layout=False)
