@@ -135,6 +135,8 @@ async def soak(args: argparse.Namespace, folder: Path) -> None:
     if app_pid:
         memory["app"].append(rss_mb(app_pid))
     elapsed = time.perf_counter() - started
+    wal = db.with_name(db.name + "-wal")
+    print(f"write-ahead log while both run: {wal.stat().st_size / 1e6 if wal.exists() else 0:.1f} MB", file=sys.stderr)
     record.send_signal(signal.SIGTERM)
     record.wait(60)
     if tmux:
@@ -172,6 +174,8 @@ def report(args: argparse.Namespace, bridge: Bridge, db: Path, memory: dict[str,
     last_time = int(parse_telegram(bridge.last).timestamp.timestamp())
     print(f"the last telegram stored: {'yes' if state_time == last_time else 'NO'}; {quarters:,} quarters")
     size = sum(p.stat().st_size for p in db.parent.glob(f"{db.name}*"))
+    wal = db.with_name(db.name + "-wal")
+    print(f"write-ahead log at the end: {wal.stat().st_size / 1e6 if wal.exists() else 0:.1f} MB")
     print(f"raw telegrams kept: {rows:,}, spanning {(newest - oldest) / 86400:.2f} days (7 days kept; older removed)")
     print(
         f"history file {size / 1e6:.1f} MB after {days:.1f} days: the raw telegrams of the last 7 days are most of "
