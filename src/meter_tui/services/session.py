@@ -215,15 +215,7 @@ class Session:
         peaks = self.history.month_peaks(t)
         today = t.timestamp.date()
         month_peak = t.month_peak
-        status = None
-        if t.quarter_average_kw is not None:
-            status = forecast(
-                t.timestamp,
-                t.quarter_average_kw,
-                t.power_import_kw or 0.0,
-                month_peak.kw if month_peak else None,
-                connection_kw(t.limiter_kw, self.main_fuse),
-            )
+        status = self._forecast(t)
         price = self.book.on(today).capacity_kw_year
         peak_kw = month_peak.kw if month_peak else None
         return PeakView(

@@ -17,7 +17,7 @@ from meter_tui.p1.telegram import Tariff, Telegram
 from meter_tui.services.views import LiveView, PeakRequest, PeakView
 from meter_tui.ui.palette import colours, rgb, styled
 from meter_tui.ui.screens.base import MeterScreen
-from meter_tui.ui.widgets.quarter import draw_quarters, months_rows, quarter_lines, rates_text
+from meter_tui.ui.widgets.quarter import QuarterChart, months_rows, quarter_lines, rates_text
 from meter_tui.ui.widgets.readout import Readout
 from meter_tui.ui.widgets.tables import show_rows
 
@@ -56,7 +56,7 @@ class LiveScreen(MeterScreen):
                 with Vertical(id="live-months-panel", classes="panel"):
                     yield DataTable(id="live-months", cursor_type="none", zebra_stripes=True)
                 with Vertical(id="live-quarters-panel", classes="panel"):
-                    yield PlotextPlot(id="live-quarters")
+                    yield QuarterChart(id="live-quarters")
         yield from self.footer()
 
     def on_mount(self) -> None:
@@ -79,14 +79,14 @@ class LiveScreen(MeterScreen):
             months.add_column(label if label == "Month" else styled(label, None, True))
         self._night: bool | None = None
         self._chart_drawn: object = None
-        self._quarters_drawn: object = None
         self._phases_shown: object = None
         self._wide = False
         super().on_mount()
 
     def forget_drawn(self) -> None:
         self._night = self._phases_shown = None
-        self._chart_drawn = self._quarters_drawn = None
+        self._chart_drawn = None
+        self.query_one("#live-quarters", QuarterChart).forget()
 
     def on_resize(self) -> None:
         wide = self.size.width >= WIDE
@@ -215,9 +215,4 @@ class LiveScreen(MeterScreen):
             self.query_one("#live-quarter", ProgressBar).update(progress=status.seconds_in)
         self.query_one("#live-quarter-text", Static).update(quarter_lines(view, dark))
         show_rows(self.query_one("#live-months", DataTable), months_rows(view, dark, billed=False))
-        key = (view.today, view.month_peak_kw, dark, self.size)
-        if key != self._quarters_drawn:  # the chart changes once a quarter
-            self._quarters_drawn = key
-            widget = self.query_one("#live-quarters", PlotextPlot)
-            draw_quarters(widget.plt, view, dark, widget.size.width)
-            widget.refresh()
+        self.query_one("#live-quarters", QuarterChart).show(view, dark)

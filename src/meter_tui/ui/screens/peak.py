@@ -8,13 +8,12 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, ProgressBar, Static
-from textual_plotext import PlotextPlot
 
 from meter_tui.energy.capacity import MINIMUM_PEAK_KW
 from meter_tui.services.views import PeakRequest, PeakView
 from meter_tui.ui.palette import colours, styled
 from meter_tui.ui.screens.base import MeterScreen
-from meter_tui.ui.widgets.quarter import draw_quarters, months_rows, quarter_lines
+from meter_tui.ui.widgets.quarter import QuarterChart, months_rows, quarter_lines
 from meter_tui.ui.widgets.tables import show_rows
 
 NARROW = 110  # columns below which the quarter and the capacity panels are stacked
@@ -32,7 +31,7 @@ class PeakScreen(MeterScreen):
         yield Static("", id="peak-warning")
         with Horizontal(id="peak-body"):
             with Vertical(id="today-panel-peak", classes="panel"):
-                yield PlotextPlot(id="today-plot")
+                yield QuarterChart(id="today-plot")
             with Vertical(id="months-panel", classes="panel"):
                 yield DataTable(id="months", cursor_type="none", zebra_stripes=True)
         yield from self.footer()
@@ -47,12 +46,11 @@ class PeakScreen(MeterScreen):
         months.add_column("Month")
         for label in ("Peak at", "kW", "Billed"):
             months.add_column(styled(label, None, True))
-        self._quarters_drawn: object = None
         self.set_class(self.app.size.width < NARROW, "narrow")  # from the first layout on, not after a resize
         super().on_mount()
 
     def forget_drawn(self) -> None:
-        self._quarters_drawn = None
+        self.query_one("#today-plot", QuarterChart).forget()
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < NARROW, "narrow")
@@ -103,10 +101,5 @@ class PeakScreen(MeterScreen):
                 " EUR",
             ))  # fmt: skip
         self.query_one("#capacity", Static).update(lines)
-        key = (view.today, view.month_peak_kw, dark, self.size)
-        if key != self._quarters_drawn:  # the chart changes once a quarter: no redraw in between
-            self._quarters_drawn = key
-            widget = self.query_one("#today-plot", PlotextPlot)
-            draw_quarters(widget.plt, view, dark, widget.size.width)
-            widget.refresh()
+        self.query_one("#today-plot", QuarterChart).show(view, dark)
         show_rows(self.query_one("#months", DataTable), months_rows(view, dark, billed=True))

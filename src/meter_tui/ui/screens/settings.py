@@ -15,6 +15,7 @@ from textual.validation import Function, ValidationResult, Validator
 from textual.widgets import Button, Input, Label, Static
 
 from meter_tui.energy.rates import RateBook, RatesError
+from meter_tui.services.prices import PricesView
 from meter_tui.sources.serial import BY_ID, stable_name
 from meter_tui.ui.screens.base import MeterScreen
 
@@ -135,8 +136,7 @@ class SettingsScreen(MeterScreen):
             self.query_one(f"#{field_id}", Input).value = f"{value:g}"
         self.query_one("#period-from", Input).value = ""
         self.query_one("#period-info", Static).update(f"Editing {period_words(prices.book.document)}.")
-        refused = prices.error
-        self._say(f"Refused: {refused}" if refused else f"Rates file: {prices.path}", error=bool(refused))
+        self._say_file(prices)
         if self.meter.read_only:
             self._say("Read-only: this tab was served without --allow-edit; the prices are shown, not changed.",
                       error=False)  # fmt: skip
@@ -179,10 +179,14 @@ class SettingsScreen(MeterScreen):
             self._say("Cannot save. " + " | ".join(problems), error=True)
         elif self.query_one("#rates-message").has_class("alarm") and self.meter.prices is not None:
             # The value was fixed: the error goes (a refused file's own error stays until it is saved anew).
-            prices = self.meter.prices
-            self._say(f"Refused: {prices.error}" if prices.error else f"Rates file: {prices.path}",
-                      error=bool(prices.error))  # fmt: skip
+            self._say_file(self.meter.prices)
         return not problems
+
+    def _say_file(self, prices: PricesView) -> None:
+        """Where the prices come from, or why the file was refused."""
+        self._say(
+            f"Refused: {prices.error}" if prices.error else f"Rates file: {prices.path}", error=bool(prices.error)
+        )
 
     def _say(self, text: str, *, error: bool) -> None:
         message = self.query_one("#rates-message", Static)

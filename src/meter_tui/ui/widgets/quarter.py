@@ -11,6 +11,7 @@ from typing import Any
 from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
+from textual_plotext import PlotextPlot
 
 from meter_tui.p1.telegram import Tariff, Telegram
 from meter_tui.services.prices import PricesView
@@ -75,6 +76,23 @@ def draw_quarters(plt: Any, view: PeakView, dark: bool, width: int) -> None:
     plt.xlim(0, 24)
     hours = [0, 3, 6, 9, 12, 15, 18, 21, 24] if width >= 60 else [0, 6, 12, 18, 24]
     plt.xticks(hours, [f"{h}h" if h in (0, 24) else str(h) for h in hours])
+
+
+class QuarterChart(PlotextPlot):
+    """Today's quarters against the month peak, drawn again only when they change (once a quarter), the theme
+    changes or the chart is resized."""
+
+    _drawn: object = None
+
+    def show(self, view: PeakView, dark: bool) -> None:
+        key = (view.today, view.month_peak_kw, dark, self.size)
+        if key != self._drawn:
+            self._drawn = key
+            draw_quarters(self.plt, view, dark, self.size.width)
+            self.refresh()
+
+    def forget(self) -> None:
+        self._drawn = None
 
 
 def months_rows(view: PeakView, dark: bool, *, billed: bool) -> list[tuple[RenderableType, ...]]:
