@@ -72,6 +72,26 @@ def connection_kw(limiter_kw: float | None, fuse: str | None) -> float | None:
     return None
 
 
+def peak_quarter(stamp: datetime, seen: datetime, kw: float) -> datetime:
+    """The start of the quarter a 1-0:1.6.0 stamp names, seen in a telegram of time `seen`.
+
+    The stamp is the start of the peak quarter (as 0-0:98.1.0's entries show: June's peak at 1 June 00:30), and a
+    quarter is only known once it is over. A stamp that a telegram shows before its quarter could have ended is the
+    quarter's end: a meter showing 1 April 00:00 at 00:00:05 speaks of 31 March 23:45-24:00, March's quarter. Both
+    readings agree on every other stamp, so the month a peak is filed under is right for either kind of firmware.
+    A zero is no peak but the register reset at the month's start, stamped with it: it names its own month.
+    """
+    quarter = timedelta(seconds=QUARTER_SECONDS)
+    if kw > 0 and seen.astimezone(UTC) < stamp.astimezone(UTC) + quarter:
+        return (stamp.astimezone(UTC) - quarter).astimezone(stamp.tzinfo)
+    return stamp
+
+
+def peak_month(stamp: datetime, seen: datetime, kw: float) -> date:
+    """The month (its first day) a 1-0:1.6.0 peak belongs to: the month in which its quarter starts."""
+    return peak_quarter(stamp, seen, kw).date().replace(day=1)
+
+
 def quarter_start(moment: datetime) -> datetime:
     """The clock quarter (:00, :15, :30, :45) that `moment` falls in, in the zone of `moment`."""
     utc = moment.astimezone(UTC)

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from meter_tui.config import tightened
-from meter_tui.energy.capacity import MonthPeakValue
+from meter_tui.energy.capacity import MonthPeakValue, peak_quarter
 from meter_tui.energy.costs import Usage
 from meter_tui.p1.telegram import Telegram
 from meter_tui.store.backup import daily_backup, damaged_advice
@@ -134,9 +134,16 @@ class History:
         if latest is not None:
             for entry in latest.peak_history or ():
                 if entry.kw is not None:
-                    stored[entry.month] = MonthPeakValue(entry.month, entry.kw, entry.time, "meter")
+                    _keep(stored, MonthPeakValue(entry.month, entry.kw, entry.time, "meter"))
             peak = latest.month_peak
-            if peak is not None and peak.time is not None and peak.kw is not None:
-                month = peak.time.date().replace(day=1)
-                stored[month] = MonthPeakValue(month, peak.kw, peak.time, "meter")
+            if peak is not None and peak.time is not None and peak.kw is not None and latest.timestamp is not None:
+                quarter = peak_quarter(peak.time, latest.timestamp, peak.kw)
+                _keep(stored, MonthPeakValue(quarter.date().replace(day=1), peak.kw, quarter, "meter"))
         return [stored[m] for m in sorted(stored)]
+
+
+def _keep(peaks: dict[date, MonthPeakValue], peak: MonthPeakValue) -> None:
+    """The meter's word on a month, unless the month is known higher (another meter's, or a whole quarter's)."""
+    known = peaks.get(peak.month)
+    if known is None or peak.kw >= known.kw - 0.001:
+        peaks[peak.month] = peak

@@ -13,12 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from meter_tui.energy.capacity import (
+    MonthPeakValue,
     QuarterForecast,
     capacity_summary,
     connection_kw,
     extra_peak_cost_eur,
     forecast,
     peak_cost_eur,
+    peak_quarter,
+    quarter_start,
 )
 from meter_tui.energy.costs import Cost, Usage
 from meter_tui.energy.pricing import DayPricer
@@ -63,6 +66,7 @@ class Session:
         self.watch = MeterWatch()
         self._watched_day: date | None = None
         self._data_days: tuple[date, date] | None = None  # the history's first and last day, as of the last query
+        self._stored_peak: tuple[datetime, MonthPeakValue | None] | None = None  # (quarter asked in, month's peak)
 
     # -- the meter -------------------------------------------------------------------------------------------
     def become_owner(self) -> str:
@@ -106,9 +110,31 @@ class Session:
     def _forecast(self, t: Telegram) -> QuarterForecast | None:
         if t.timestamp is None or t.quarter_average_kw is None:
             return None
-        peak = t.month_peak
+        peak = self.month_peak(t)
         return forecast(t.timestamp, t.quarter_average_kw, t.power_import_kw or 0.0, peak.kw if peak else None,
                         connection_kw(t.limiter_kw, self.main_fuse))  # fmt: skip
+
+    def month_peak(self, t: Telegram) -> MonthPeakValue | None:
+        """The running month's peak so far: the telegram's 1-0:1.6.0 when it speaks of this month (at a month's
+        start a meter may still show last month's), or the history's when that is higher (the meter before a swap,
+        a whole quarter the store saw). The history is asked once a quarter."""
+        if t.timestamp is None:
+            return None
+        month = t.timestamp.date().replace(day=1)
+        quarter = quarter_start(t.timestamp)
+        if self._stored_peak is None or self._stored_peak[0] != quarter:
+            try:
+                stored = {p.month: p for p in self.history.month_peaks(None)}.get(month)
+            except (sqlite3.Error, StoreError):
+                stored = None
+            self._stored_peak = (quarter, stored)
+        best = self._stored_peak[1]
+        peak = t.month_peak
+        if peak is not None and peak.time is not None and peak.kw is not None:
+            start = peak_quarter(peak.time, t.timestamp, peak.kw)
+            if start.date().replace(day=1) == month and (best is None or peak.kw >= best.kw - 0.001):
+                best = MonthPeakValue(month, peak.kw, start, "meter")
+        return best
 
     def close(self) -> None:
         self.history.close()
@@ -214,7 +240,7 @@ class Session:
             return None
         peaks = self.history.month_peaks(t)
         today = t.timestamp.date()
-        month_peak = t.month_peak
+        month_peak = self.month_peak(t)
         status = self._forecast(t)
         price = self.book.on(today).capacity_kw_year
         peak_kw = month_peak.kw if month_peak else None

@@ -18,6 +18,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from meter_tui.energy.capacity import peak_quarter
 from meter_tui.p1.telegram import MonthPeak, Peak, Telegram
 from meter_tui.store.database import transaction
 from meter_tui.store.localtime import day_key
@@ -194,15 +195,23 @@ class Ingestor:
         identity check skips the work for all but the telegrams that bring news."""
         peak = telegram.month_peak
         if peak is not None and peak is not self._last_peak and peak.time is not None and peak.kw is not None:
-            self._peaks[peak.time.strftime("%Y-%m")] = (peak.kw, int(peak.time.timestamp()))
+            assert telegram.timestamp is not None  # add() skips telegrams without a time
+            quarter = peak_quarter(peak.time, telegram.timestamp, peak.kw)
+            self._keep_peak(f"{quarter:%Y-%m}", peak.kw, int(quarter.timestamp()))
         self._last_peak = peak
         history = telegram.peak_history
         if history is not None and history is not self._last_history:
             for entry in history:
                 if entry.kw is not None:
                     when = int(entry.time.timestamp()) if entry.time is not None else None
-                    self._peaks[entry.month.strftime("%Y-%m")] = (entry.kw, when)
+                    self._keep_peak(entry.month.strftime("%Y-%m"), entry.kw, when)
             self._last_history = history
+
+    def _keep_peak(self, month: str, kw: float, when: int | None) -> None:
+        """A month's peak only rises: after a meter swap the new meter's lower 1-0:1.6.0 is not the month's."""
+        known = self._peaks.get(month)
+        if known is None or kw >= known[0]:
+            self._peaks[month] = (kw, when)
 
     def pending(self) -> dict[int, tuple[int, ...]]:
         """What the open batch holds per quarter start, not yet committed: (4 registers in Wh, gas l, water l)."""
@@ -261,7 +270,8 @@ class Ingestor:
         connection.executemany(
             "INSERT INTO month_peak (month, kw, time, source) VALUES (?, ?, ?, 'meter')"
             " ON CONFLICT(month) DO UPDATE SET"
-            " kw = excluded.kw, time = coalesce(excluded.time, time), source = 'meter'",
+            " time = CASE WHEN excluded.kw >= kw THEN coalesce(excluded.time, time) ELSE time END,"
+            " kw = max(kw, excluded.kw), source = 'meter'",
             [(month, kw, when) for month, (kw, when) in self._peaks.items()],
         )
         connection.executemany("INSERT INTO segment (time, reason) VALUES (?, ?)", self._segments)

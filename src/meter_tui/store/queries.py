@@ -82,8 +82,10 @@ def quarters(connection: sqlite3.Connection, day: date) -> list[QuarterRow]:
 
 
 def month_peaks(connection: sqlite3.Connection) -> list[MonthPeakValue]:
-    """Every month's peak: the meter's word (1-0:1.6.0, 0-0:98.1.0) where it has one, else the highest stored
-    quarter of that month (older firmware, imported history)."""
+    """Every month's peak: the highest of what the meters said (1-0:1.6.0, 0-0:98.1.0) and of the stored quarters
+    with a known average (the meter's 1-0:1.4.0, or the energy of a gap-free quarter). Older firmware and imported
+    history have only quarters; after a meter swap the old meter's peak stays the month's, and a quarter the store
+    saw whole is never below the month's peak."""
     peaks: dict[date, MonthPeakValue] = {}
     for day, average_w, start in connection.execute(
         "SELECT day / 100, max(average_w), start FROM quarter WHERE average_w IS NOT NULL GROUP BY day / 100"
@@ -92,7 +94,10 @@ def month_peaks(connection: sqlite3.Connection) -> list[MonthPeakValue]:
         peaks[month] = MonthPeakValue(month, average_w / 1000, local_time(start), "quarters")
     for month_text, kw, when in connection.execute("SELECT month, kw, time FROM month_peak"):
         month = date.fromisoformat(month_text + "-01")
-        peaks[month] = MonthPeakValue(month, kw, local_time(when) if when is not None else None, "meter")
+        known = peaks.get(month)
+        # The meter wins a tie (it rounds to 1 W as the store does) and anything within 1 W.
+        if known is None or kw >= known.kw - 0.001:
+            peaks[month] = MonthPeakValue(month, kw, local_time(when) if when is not None else None, "meter")
     return [peaks[month] for month in sorted(peaks)]
 
 
