@@ -1,6 +1,6 @@
 """Three rules of the month peak, on crafted telegrams through the real store and session: a meter that still shows
 last month's 1-0:1.6.0 at a month's start, a peak in the last quarter of a month, and a meter swapped mid-month.
-Each of these tests failed before the rule it checks was written."""
+Each of these tests failed before the rule it checks was written. And the capacity signals published over MQTT."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from meter_tui.energy.capacity import peak_month
+from meter_tui.mqtt.payload import discovery, meter_id, state
+from meter_tui.mqtt.settings import parse_mqtt_url
 from meter_tui.p1 import parse_telegram
 from meter_tui.p1.telegram import Telegram
 from meter_tui.services.session import Session
@@ -133,3 +135,28 @@ def test_a_whole_quarter_above_what_the_meter_says_is_the_month_s_peak(tmp_path:
     meter.add(telegram(base + timedelta(seconds=900), 11.3, peak=said, quarter_kw=0.0, power_kw=0.1))
     meter.history.ingestor.flush()
     assert stored_peaks(tmp_path)["2026-05"] == pytest.approx(5.2 * 895 / 900, abs=0.001)
+
+
+def test_the_capacity_signals_automations_need_are_in_the_state_and_discovery(tmp_path: Path):
+    meter = session(tmp_path)  # 60 EUR/kW/year from rates.json
+    peak = (local(2026, 5, 2, 8, 0), 4.0)
+    # 600 s into the quarter 1.6 kW on average so far, 9 kW drawn now: 1.6 + 9 x 300/900 = 4.6 kW if it holds.
+    meter.add(telegram(local(2026, 5, 4, 18, 10, 0), 50.0, peak=peak, quarter_kw=1.6, power_kw=9.0))
+    values = meter.live_values()
+    assert values is not None
+    published = state(values)
+    assert published["forecast_kw"] == pytest.approx(4.6, abs=0.0005)
+    assert published["headroom_kw"] == pytest.approx((4.0 - 1.6) * 900 / 300, abs=0.0005)
+    assert published["month_peak_so_far_kw"] == 4.0
+    assert published["new_peak_likely"] is True
+    # 0.6 kW above the month peak, in 12 monthly bills of 1/12 of 60 EUR/kW/year: 3.00 EUR.
+    assert published["forecast_cost_eur"] == 3.0
+    configs = discovery(parse_mqtt_url("mqtt://h", env={}), values)
+    node = f"meter_tui_{meter_id(values.telegram)}"
+    likely = configs[f"homeassistant/binary_sensor/{node}/new_peak_likely/config"]
+    assert likely["value_template"] == "{{ 'ON' if value_json.new_peak_likely else 'OFF' }}"
+    assert likely["device_class"] == "problem"
+    cost = configs[f"homeassistant/sensor/{node}/forecast_cost_eur/config"]
+    assert (cost["unit_of_measurement"], cost["device_class"]) == ("EUR", "monetary")
+    assert f"homeassistant/sensor/{node}/headroom_kw/config" in configs
+    meter.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -10,8 +11,9 @@ import pytest
 
 from meter_tui.energy.capacity import MonthPeakValue, capacity_summary, forecast, quarter_start
 from meter_tui.energy.costs import Usage, day_cost, energy_cost_per_hour
+from meter_tui.energy.pricing import network_ceiling
 from meter_tui.energy.rates import (
-    CAPACITY_PRICES_2026,
+    CAPACITY_PRICES,
     EXAMPLE_RATES,
     RatesError,
     load_rates,
@@ -31,7 +33,9 @@ def test_the_shipped_rates_json_is_the_example_and_valid():
     rates = book.current
     assert (rates.import_day, rates.import_night, rates.export_day, rates.export_night) == (0.31, 0.25, 0.03, 0.02)
     assert (rates.gas_m3, rates.gas_kwh_per_m3, rates.water_m3) == (0.98, 11.51, 5.5)
-    assert rates.capacity_kw_year == CAPACITY_PRICES_2026["Midden-Vlaanderen"] == 50.12
+    # The area's published price excludes VAT; the household pays it with 6% VAT on top.
+    assert CAPACITY_PRICES[2026]["Midden-Vlaanderen"] == 50.12
+    assert rates.capacity_price(date(2026, 5, 1)) == pytest.approx(50.12 * 1.06)
 
 
 def test_the_plain_old_format_still_works(tmp_path: Path):
@@ -68,7 +72,7 @@ def test_dated_periods_keep_last_years_prices(tmp_path: Path):
         ("[]", "expected a JSON object at the top"),
         ('{"Electricity": {"+": {"Day": "0,40", "Night": 0.3}}}', 'Electricity."+".Day: expected a number, got "0,40"'),
         ('{"Electricity": {"+": {"Day": 0.4}}}', 'Electricity."+".Night: expected a number, got null'),
-        ('{"Electricity": {"+": {"Day": -0.4, "Night": 0.3}}}', 'Electricity."+".Day: must not be negative'),
+        ('{"Electricity": {"+": {"Day": 0.4, "Night": 0.3}}, "Gas": {"+": -0.5}}', 'Gas."+": must not be negative'),
         ('{"Electricity": {"+": {"Day": 0.4, "Night": 0.3}}, "Gas": {"+": true}}', 'Gas."+": expected a number'),
         ('{"Electricity": {"+": {"Day": 0.4, "Night": 0.3}}, "Gas": {"cnv": ["MJ", 3]}}', 'Gas.cnv: expected ["kWh"'),
         ('{"Electricity": {"+": {"Day": 0.4, "Night": 0.3}}, "Capacity": {"Area": "Gent"}}', "unknown Fluvius area"),
@@ -152,3 +156,55 @@ def test_quarter_start_across_the_october_repeat():
     second = datetime(2026, 10, 25, 2, 20, tzinfo=BRUSSELS, fold=1)
     assert quarter_start(first).utcoffset() == timedelta(hours=2)
     assert quarter_start(second).utcoffset() == timedelta(hours=1)
+
+
+def test_vat_spot_prices_negative_injection_and_the_capacity_year():
+    book = parse_rates(
+        {
+            "VAT": 0.06,
+            "VAT included": False,
+            "Electricity": {"+": {"Day": 0.2, "Night": 0.1}, "-": {"Day": -0.05, "Night": 0.01}},
+            "Capacity": {"Area": "Kempen", "kWh": 0.03, "Max": 0.2},
+            "Gas": {"+": 0.07, "Unit": "kWh", "cnv": ["kWh", 10.0]},
+            "Periods": [{"From": "2026-10-01", "Electricity": {"+": {"Spot": {"Factor": 1.0, "Add": 0.1}}}}],
+        }
+    )
+    fixed, dynamic = book.on(date(2026, 9, 30)), book.on(date(2026, 10, 1))
+    assert fixed.import_day == pytest.approx(0.212) and fixed.export_day == -0.05  # injection: no VAT, may be < 0
+    assert fixed.gas_kwh == pytest.approx(0.0742) and fixed.gas_m3 == 0.0
+    assert fixed.network_kwh == pytest.approx(0.0318) and fixed.network_max_kwh == pytest.approx(0.212)
+    assert dynamic.import_spot is not None and dynamic.import_spot.price(-20.0) == pytest.approx((-0.02 + 0.1) * 1.06)
+    assert dynamic.export_spot is None and dynamic.export_day == -0.05  # the period changed only what it names
+    # The 2026 table is the only one built in: another year uses it, and says so.
+    assert fixed.capacity_price(date(2024, 5, 1)) == pytest.approx(56.21 * 1.06)
+    assert (
+        fixed.capacity_words(date(2024, 5, 1))
+        == "Fluvius Kempen 2026, 56.21 + VAT (no 2024 price built in: 2026's used)"
+    )
+    assert fixed.capacity_words(date(2026, 5, 1)) == "Fluvius Kempen 2026, 56.21 + VAT"
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({"VAT": 0.21 * 10}, "VAT: a rate such as 0.06"),
+        ({"VAT included": "yes"}, "VAT included: expected true or false"),
+        ({"Electricity": {"+": {"Spot": {"Factor": 1.0, "Plus": 0.1}}}}, 'Electricity."+".Spot: expected'),
+        ({"Gas": {"+": 0.07, "Unit": "MWh"}}, 'Gas.Unit: "m3" or "kWh"'),
+        ({"Gas": {"+": 0.07, "Unit": "kWh"}}, 'Gas.cnv: gas priced per kWh needs ["kWh", factor]'),
+    ],
+)
+def test_the_new_keys_are_checked_and_named(document: dict, message: str):
+    base = {"Electricity": {"+": {"Day": 0.3, "Night": 0.2}}}
+    with pytest.raises(RatesError, match=re.escape(message)):
+        parse_rates({**base, **document})
+
+
+def test_the_network_ceiling_caps_capacity_plus_the_kwh_charge_never_below_2_5_kw():
+    capacity = {"+": 60.0, "kWh": 0.05, "Max": 0.25}
+    rates = parse_rates({"Electricity": {"+": {"Day": 0.3, "Night": 0.2}}, "Capacity": capacity}).current
+    # 20 kWh in a month with a 6 kW peak: 30 EUR capacity + 1 EUR per-kWh charge; the ceiling is 0.25 x 20 = 5 EUR,
+    # but never below 2.5 kW x 60 / 12 = 12.50 EUR: capacity becomes 12.50 - 1.00 = 11.50 EUR.
+    assert network_ceiling(30.0, 20.0, rates, 60.0) == pytest.approx(11.5)
+    # 400 kWh: 30 + 20 = 50 EUR is under the ceiling of 100 EUR: unchanged.
+    assert network_ceiling(30.0, 400.0, rates, 60.0) == 30.0

@@ -237,8 +237,12 @@ async def retained(port: int, seconds: float = 1.0) -> dict[str, str]:
     return heard
 
 
+CAPACITY_KEYS = {"forecast_kw", "headroom_kw", "month_peak_so_far_kw", "new_peak_likely", "forecast_cost_eur"}
+
+
 def without_costs(values: dict) -> dict:
-    return {key: value for key, value in values.items() if not key.startswith("cost_")}
+    """The meter's own values: what the session computes (costs, the capacity tariff's quarter) left out."""
+    return {key: value for key, value in values.items() if not key.startswith("cost_") and key not in CAPACITY_KEYS}
 
 
 async def test_record_publishes_at_most_once_a_second_and_comes_back_with_the_broker(broker: Broker, tmp_path: Path):

@@ -74,7 +74,7 @@ def test_json_keys_inspector_names_and_sensors_all_come_from_the_table():
     assert flat <= set(exported)
     assert set(exported) - flat == {"crc", "header", "peak_history", "phases", "relays", "mbus"}
     assert set(exported["phases"][0]) == {"phase", *(row.field for row in phase_rows())}
-    assert set(SENSORS) == {row.key for row in QUANTITIES if row.publish is Publish.SENSOR}
+    assert set(SENSORS) == {row.key for row in QUANTITIES if row.publish in (Publish.SENSOR, Publish.BINARY_SENSOR)}
     for code, _ in telegram.objects:
         assert describe(code).label != "Unknown", code
     assert set(state(LiveValues(telegram))) <= {"time", *(row.key for row in QUANTITIES if row.publish)}

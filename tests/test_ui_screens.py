@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Input, Label, Static
 
 from meter_tui.ui.screens.live import LiveScreen
 from meter_tui.ui.screens.peak import PeakScreen
@@ -42,8 +42,9 @@ async def test_a_quarter_driven_over_the_month_peak_raises_the_alarm(fixture, tm
         assert banner.display and banner.has_class("alarm-banner")
         text = str(banner.render())
         # 11.5 kW so far, 14 kW for the 421 s left: 11.5 + 14 x 421 / 900 = 18.049 kW; above the 9.972 kW peak by
-        # 8.077 kW, which costs 8.077 x 50.12 EUR/kW/year / 12 = 33.73 EUR over the next 12 months.
-        assert "heads for 18.049 kW, above 9.972 kW: +33.73 EUR over 12 months" in text
+        # 8.077 kW, which costs 8.077 x 50.12 EUR/kW/year (Midden-Vlaanderen 2026) x 1.06 (VAT) / 12 = 35.76 EUR over
+        # the next 12 months.
+        assert "heads for 18.049 kW, above 9.972 kW: +35.76 EUR over 12 months" in text
         assert app.screen.query_one("#quarter-panel").has_class("alarm-panel")
         warning = "A new month peak is likely: the quarter of 19:30 heads for"
         assert [m for m in notified(app) if m.startswith(warning)], notified(app)
@@ -60,7 +61,7 @@ async def test_below_the_month_peak_the_screen_says_what_may_still_be_drawn(fixt
         assert "Energy so far as kW 0.148" in text
         assert "You may draw up to" in text and "for the remaining 7 min 01 s" in text
         capacity = str(app.screen.query_one("#capacity", Static).render())
-        assert "Month peak 9.972 kW: 41.65 EUR over 12 months" in capacity
+        assert "Month peak 9.972 kW: 44.15 EUR over 12 months" in capacity  # 9.972 x 50.12 x 1.06 / 12
 
 
 async def test_a_decimal_comma_is_a_price_and_saving_is_notified(fixture, tmp_path: Path):
@@ -169,3 +170,34 @@ async def test_settings_names_the_serial_port_by_its_stable_by_id_name(fixture, 
         await open_screen(pilot, "s")
         text = str(app.screen.query_one("#source-info", Static).render())
         assert f"Stable name: {by_id / 'usb-Prolific_PL2303-if00-port0'}" in text
+
+
+async def test_the_editor_edits_prices_as_rates_json_states_them(fixture, tmp_path: Path):
+    """Prices typed excluding VAT are shown and saved so (no VAT added twice); an area's capacity price and a
+    Spot formula are kept unless their own field is changed; a dynamic contract's electricity cannot be typed."""
+    document = {
+        "VAT": 0.06, "VAT included": False,
+        "Electricity": {"+": {"Spot": {"Factor": 1.0, "Add": 0.12}}, "-": {"Day": 0.04, "Night": 0.03}},
+        "Gas": {"+": 0.08, "Unit": "kWh", "cnv": ["kWh", 10.5]}, "Water": {"+": 5.0},
+        "Capacity": {"Area": "West"}, "Fixed": {"+": 4.0},
+    }  # fmt: skip
+    (tmp_path / "rates.json").write_text(json.dumps(document))
+    app = make_app(fixture, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_screen(pilot, "s")
+        screen = app.screen
+        assert screen.query_one("#import-day", Input).disabled
+        assert screen.query_one("#gas", Input).value == "0.08"  # as typed, not 0.0848 with VAT
+        assert str(screen.query_one("#gas-label", Label).render()) == "Gas (EUR/kWh)"
+        assert screen.query_one("#capacity", Input).value == "57.1"  # West 2026, excluding VAT as the file is
+        info = str(screen.query_one("#period-info", Static).render())
+        assert "prices excluding 6% VAT" in info and "Fluvius West 2026, 57.10 + VAT" in info
+        screen.query_one("#fixed", Input).value = "4,5"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    saved = json.loads((tmp_path / "rates.json").read_text())
+    assert saved["Fixed"] == {"+": 4.5}
+    assert saved["Capacity"] == {"Area": "West"}
+    assert saved["Electricity"]["+"] == {"Spot": {"Factor": 1.0, "Add": 0.12}}
+    assert saved["Gas"]["+"] == 0.08 and saved["VAT included"] is False

@@ -262,7 +262,22 @@ def _import_command(args: argparse.Namespace) -> int:
 def _report_command(args: argparse.Namespace) -> int:
     from meter_tui.commands.report import run_report  # noqa: PLC0415
 
-    return run_report(db_path(args, _config(args)), _rates(args), args.first, args.last, as_json=args.json)
+    return run_report(db_path(args, _config(args)), _rates(args), args.first, args.last, as_json=args.json,
+                      month=args.month)  # fmt: skip
+
+
+def _month(text: str) -> str:
+    try:
+        date.fromisoformat(text + "-01")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a month as YYYY-MM, got {text!r}") from None
+    return text
+
+
+def _compare_command(args: argparse.Namespace) -> int:
+    from meter_tui.commands.report import run_compare  # noqa: PLC0415
+
+    return run_compare(db_path(args, _config(args)), args.contracts, args.first, args.last, as_json=args.json)
 
 
 def _export_command(args: argparse.Namespace) -> int:
@@ -369,9 +384,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--from", dest="first", type=date.fromisoformat, metavar="DATE", help="first day, YYYY-MM-DD")
     report.add_argument("--to", dest="last", type=date.fromisoformat, metavar="DATE", help="last day, YYYY-MM-DD")
+    report.add_argument("--month", type=_month, metavar="YYYY-MM", help="one month, split as the invoice splits it")
     report.add_argument("--json", action="store_true", help="print JSON instead of tables")
     _store_options(report)
     report.set_defaults(handler=_report_command)
+
+    comparer = commands.add_parser(
+        "compare",
+        help="what your own quarters would have cost under other contracts",
+        description="Price the history under each rates file (a dynamic contract quarter by quarter at the "
+        "imported day-ahead prices), per month and in total, with the difference to the first.",
+    )
+    comparer.add_argument("contracts", nargs="+", type=Path, metavar="RATES.json", help="rates files to compare")
+    comparer.add_argument("--from", dest="first", type=date.fromisoformat, metavar="DATE", help="first day")
+    comparer.add_argument("--to", dest="last", type=date.fromisoformat, metavar="DATE", help="last day")
+    comparer.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _store_options(comparer, rates=False)
+    comparer.set_defaults(handler=_compare_command)
 
     export = commands.add_parser(
         "export", help="write the quarter-hour table as CSV", description="Write the quarter-hour table as CSV."

@@ -15,9 +15,15 @@ from meter_tui.store.importer import ImportResult, import_file
 
 def _summary(result: ImportResult) -> str:
     if result.kind == "unknown":
-        return f"{result.path.name}: skipped, neither a P1 capture nor a Fluvius export"
+        return f"{result.path.name}: skipped, neither a P1 capture, a Fluvius export nor a day-ahead price CSV"
     if result.already:
         return f"{result.path.name}: already imported, nothing changed"
+    if result.kind == "prices":
+        return (
+            f"{result.path.name}: {result.records:,} rows, {result.rejected} rejected, {result.skipped} of another "
+            f"sequence or area: day-ahead prices for {result.quarters:,} quarters, {result.new_quarters:,} new, "
+            f"{result.changed:,} changed ({result.seconds:.1f} s)"
+        )
     unit = "telegrams" if result.kind == "capture" else "rows"
     known = max(result.quarters - result.new_quarters, 0)
     return (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import csv
 import json
 import sys
@@ -12,7 +13,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from meter_tui.energy.rates import user_rates
+from meter_tui.energy.rates import load_rates, user_rates
+from meter_tui.services.compare import compare, comparison_json
 from meter_tui.services.report import DayReport, Report, build_report, report_to_json
 from meter_tui.store.database import StoreError, open_database
 from meter_tui.store.localtime import local_time
@@ -32,7 +34,20 @@ def _range(db: Path, first: date | None, last: date | None) -> tuple[date, date]
     return first or known[0], last or known[1]
 
 
-def run_report(db: Path, rates: Path, first: date | None, last: date | None, *, as_json: bool) -> int:
+def month_span(month: str) -> tuple[date, date]:
+    """'2026-10' -> its first and last day; ValueError with what was expected."""
+    try:
+        first = date.fromisoformat(month + "-01")
+    except ValueError:
+        raise ValueError(f"--month: expected YYYY-MM, got {month!r}") from None
+    return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
+
+
+def run_report(
+    db: Path, rates: Path, first: date | None, last: date | None, *, as_json: bool, month: str | None = None
+) -> int:
+    if month is not None:
+        first, last = month_span(month)
     span = _range(db, first, last)
     book = user_rates(rates)
     connection = open_database(db, readonly=True)
@@ -43,8 +58,79 @@ def run_report(db: Path, rates: Path, first: date | None, last: date | None, *, 
     if as_json:
         empty = {"days": [], "months": [], "capacity": {"average_12_months_kw": None, "yearly_cost_eur": None}}
         print(json.dumps(report_to_json(report) if report else empty, indent=2))
+    elif month is not None:
+        _print_invoices(report, month)
     else:
         _print_tables(report)
+    return 0
+
+
+def _print_invoices(report: Report | None, month: str) -> None:
+    """The month as the invoice splits it, so that it can be held against the bill."""
+    console = Console()
+    if report is None or not report.invoices:
+        console.print(f"No history in {month}.")
+        return
+    for bill in report.invoices:
+        table = Table(title=f"{bill.month:%B %Y}, as the invoice splits it", box=box.SIMPLE_HEAD, pad_edge=False)
+        table.add_column("", no_wrap=True)
+        table.add_column("EUR", justify="right", no_wrap=True)
+        for label, amount in (
+            ("Electricity (bought - injected)", bill.electricity),
+            ("Gas", bill.gas),
+            ("Water", bill.water),
+            ("Energy", bill.energy),
+            ("Network: capacity tariff", bill.network),
+            ("Fixed fees", bill.fixed),
+            ("Total excluding VAT", bill.excluding_vat),
+            (f"VAT {bill.vat_rate:.0%} (injection is outside VAT)", bill.vat),
+            ("Total", bill.total),
+        ):
+            table.add_row(label, f"{amount:.2f}", style="bold" if label in ("Energy", "Total") else None)
+        console.print(table)
+        if bill.unpriced_quarters:
+            console.print(f"{bill.unpriced_quarters} quarters have energy but no day-ahead price (meter-tui import "
+                          "prices.csv): their energy is not in these figures", markup=False)  # fmt: skip
+    console.print(f"Capacity price: {report.capacity_words}", markup=False)
+
+
+def run_compare(db: Path, contracts: list[Path], first: date | None, last: date | None, *, as_json: bool) -> int:
+    books = [(path.name, load_rates(path)) for path in contracts]
+    span = _range(db, first, last)
+    connection = open_database(db, readonly=True)
+    try:
+        comparison = compare(connection, books, *span) if span else None
+    finally:
+        connection.close()
+    if as_json:
+        print(json.dumps(comparison_json(comparison) if comparison else {"contracts": [b[0] for b in books],
+                                                                         "months": []}, indent=2))  # fmt: skip
+        return 0
+    console = Console()
+    if comparison is None:
+        console.print("No history yet.")
+        return 0
+    table = Table(title="What your own quarters would have cost, EUR with VAT", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("Month", no_wrap=True)
+    for name in comparison.names:
+        table.add_column(name, justify="right", no_wrap=True)
+    for name in comparison.names[1:]:
+        table.add_column(f"{name}\n- {comparison.names[0]}", justify="right", no_wrap=True)
+    for row in (*((f"{m.month:%Y-%m}", m.costs) for m in comparison.months), ("Total", comparison.totals)):
+        label, costs = row
+        marks = ["*" if c.unpriced_quarters else "" for c in costs]
+        cells = [f"{c.total:.2f}{mark}" for c, mark in zip(costs, marks, strict=True)]
+        cells += [f"{c.total - costs[0].total:+.2f}" if not (c.unpriced_quarters or costs[0].unpriced_quarters)
+                  else "incomplete" for c in costs[1:]]  # fmt: skip
+        table.add_row(label, *cells, style="bold" if label == "Total" else None)
+    console.print(table)
+    if any(c.unpriced_quarters for c in comparison.totals):
+        console.print("* some quarters with energy have no day-ahead price (meter-tui import prices.csv): their "
+                      "energy is left out, never priced as free", markup=False)  # fmt: skip
+    complete = [i for i, cost in enumerate(comparison.totals) if not cost.unpriced_quarters]
+    if complete:
+        best = min(complete, key=lambda i: comparison.totals[i].total)
+        console.print(f"Cheapest: {comparison.names[best]}", markup=False)
     return 0
 
 

@@ -171,3 +171,18 @@ def capacity_summary(peaks: Iterable[MonthPeakValue], as_of: date, price_kw_year
     window = [by_month[m] for m in months_back(as_of.replace(day=1), 12) if m in by_month]
     average = sum(p.billed_kw for p in window) / len(window) if window else MINIMUM_PEAK_KW
     return CapacitySummary(tuple(window), average, price_kw_year)
+
+
+def running_peak(
+    moment: datetime, stamp: datetime | None, kw: float | None, known: MonthPeakValue | None
+) -> MonthPeakValue | None:
+    """The running month's peak at `moment`: the meter's 1-0:1.6.0 (`stamp`, `kw`) when it speaks of this month
+    (at a month's start it may still show last month's), or `known`, the history's, when that is higher (the
+    meter before a swap, a whole quarter the store saw)."""
+    month = moment.date().replace(day=1)
+    best = known if known is not None and known.month == month else None
+    if stamp is not None and kw is not None:
+        start = peak_quarter(stamp, moment, kw)
+        if start.date().replace(day=1) == month and (best is None or kw >= best.kw - 0.001):
+            best = MonthPeakValue(month, kw, start, "meter")
+    return best

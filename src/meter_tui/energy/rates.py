@@ -7,9 +7,20 @@
      "Periods": [{"From": "2026-01-01", "Electricity": {"+": {"Day": 0.35}}}]}
 
 EUR per kWh or m3 ("+" bought, "-" paid for injection), capacity in EUR per kW per year, fixed costs in EUR per
-month. Gas is priced per m3; "cnv" converts m3 to kWh for display. Everything but Electricity is optional.
-A period overrides the prices it names from its "From" date (local) on, until the next period: a price change is
-a new period, and last year's costs stay what they were.
+month. Everything but Electricity is optional. A period overrides the prices it names from its "From" date (local)
+on, until the next period: a price change is a new period, and last year's costs stay what they were.
+
+Extras, each optional (the seed format above keeps its meaning):
+- "VAT": the rate (default 0.06, Belgian households' rate on electricity, gas and water). Prices are as typed,
+  all-in, unless "VAT included": false, then VAT is added to every price typed. The built-in capacity prices are
+  published excluding VAT and always get it added. Injection is never taxed: a household sells outside VAT.
+- Electricity "+" or "-" as {"Spot": {"Factor": 1.0, "Add": 0.12}}: a dynamic contract, EUR/kWh = Factor x the
+  day-ahead price of the quarter (EUR/kWh) + Add. Electricity prices may be negative (Belpex-linked injection).
+- Gas {"+": 0.085, "Unit": "kWh"}: priced per kWh, each month's m3 converted at that month's factor from an
+  imported Fluvius gas export, else at "cnv".
+- Capacity {"kWh": 0.0235, "Max": 0.21}: the per-kWh network charge inside the kWh prices and the network-cost
+  ceiling ("maximumtarief"): a month's capacity plus per-kWh network charge is capped at Max x the month's
+  offtake, never below 2.5 kW x the capacity price.
 """
 
 from __future__ import annotations
@@ -23,17 +34,27 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-# 2026 capacity tariff per Fluvius area, EUR/kW/year excluding VAT (P1-BELGIUM.md).
-CAPACITY_PRICES_2026 = {
-    "Antwerpen": 49.40,
-    "Halle-Vilvoorde": 56.04,
-    "Imewo": 54.20,
-    "Kempen": 56.21,
-    "Limburg": 49.05,
-    "Midden-Vlaanderen": 50.12,
-    "West": 57.10,
-    "Zenne-Dijle": 56.12,
+# Capacity tariff ("gemiddelde maandpiek", low voltage with peak metering) per year and Fluvius area, EUR/kW/year
+# excluding VAT, from VREG's approved tariff lists (tarieflijsten elektriciteit; P1-BELGIUM.md gives 2026's). Only
+# figures that could be checked are here; a year without its own uses the nearest year's, and says so.
+CAPACITY_PRICES: dict[int, dict[str, float]] = {
+    2026: {
+        "Antwerpen": 49.40,
+        "Halle-Vilvoorde": 56.04,
+        "Imewo": 54.20,
+        "Kempen": 56.21,
+        "Limburg": 49.05,
+        "Midden-Vlaanderen": 50.12,
+        "West": 57.10,
+        "Zenne-Dijle": 56.12,
+    },
 }
+AREAS = tuple(CAPACITY_PRICES[max(CAPACITY_PRICES)])
+
+
+def capacity_table_year(year: int) -> int:
+    """The year of the table used for `year`: its own, else the nearest (the later one on a tie)."""
+    return min(CAPACITY_PRICES, key=lambda known: (abs(known - year), -known))
 
 
 # The example the repository ships as rates.json, and what a first run writes to the user's config dir: all-in
@@ -53,8 +74,19 @@ class RatesError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class Spot:
+    """A dynamic price: EUR/kWh = factor x the quarter's day-ahead price + add (VAT as the contract says)."""
+
+    factor: float
+    add: float
+
+    def price(self, eur_mwh: float) -> float:
+        return self.factor * eur_mwh / 1000 + self.add
+
+
+@dataclass(frozen=True, slots=True)
 class Rates:
-    """The prices valid on one day."""
+    """The prices valid on one day, all-in (VAT included): what the household pays."""
 
     import_day: float
     import_night: float
@@ -63,8 +95,38 @@ class Rates:
     gas_m3: float = 0.0
     gas_kwh_per_m3: float | None = None
     water_m3: float = 0.0
-    capacity_kw_year: float = 0.0
+    capacity_kw_year: float = 0.0  # a price given in rates.json; the area's table when `capacity_area` is set
     fixed_month: float = 0.0
+    vat: float = 0.06
+    capacity_area: str | None = None
+    import_spot: Spot | None = None
+    export_spot: Spot | None = None
+    gas_kwh: float | None = None  # gas priced per kWh instead of per m3
+    network_kwh: float = 0.0  # the per-kWh network charge inside the import prices (for the ceiling)
+    network_max_kwh: float | None = None  # the ceiling on capacity + per-kWh network charge, per kWh of offtake
+    typed_vat: float = 0.0  # the VAT added to the prices as typed ("VAT included": false); 0 when typed all-in
+
+    def as_typed(self, price: float) -> float:
+        """A price as rates.json states it (without the VAT this class added): what the editor shows."""
+        return price / (1 + self.typed_vat)
+
+    def capacity_price(self, day: date) -> float:
+        """EUR/kW/year with VAT for the month of `day`: the area's price of that year (or the nearest year's)."""
+        if self.capacity_area is None:
+            return self.capacity_kw_year
+        return CAPACITY_PRICES[capacity_table_year(day.year)][self.capacity_area] * (1 + self.vat)
+
+    def capacity_words(self, day: date) -> str:
+        """Where the capacity price of `day` comes from, in words for the screen and reports."""
+        if self.capacity_area is None:
+            return f"{self.capacity_kw_year:.2f} EUR/kW/year with VAT, from rates.json"
+        year = capacity_table_year(day.year)
+        words = f"Fluvius {self.capacity_area} {year}, {CAPACITY_PRICES[year][self.capacity_area]:.2f} + VAT"
+        return words if year == day.year else f"{words} (no {day.year} price built in: {year}'s used)"
+
+    @property
+    def dynamic(self) -> bool:
+        return self.import_spot is not None or self.export_spot is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,12 +150,13 @@ class RateBook:
         return self.periods[-1][1]
 
 
-def _number(value: Any, where: str, *, minimum: float = 0.0) -> float:
+def _number(value: Any, where: str, *, minimum: float | None = 0.0) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise RatesError(f"{where}: expected a number, got {json.dumps(value)}")
-    if value < minimum:
-        raise RatesError(f"{where}: must not be negative, got {value}")
-    if value > 1_000_000:
+    if minimum is not None and value < minimum:
+        raise RatesError(f"{where}: must not be negative, got {value}" if minimum == 0
+                         else f"{where}: must be at least {minimum}, got {value}")  # fmt: skip
+    if abs(value) > 1_000_000:
         raise RatesError(f"{where}: {value} is not a plausible price")
     return float(value)
 
@@ -105,20 +168,42 @@ def _table(document: dict[str, Any], key: str, where: str) -> dict[str, Any]:
     return value
 
 
-_TOP_KEYS = {"Electricity", "Gas", "Water", "Capacity", "Fixed", "Periods"}
+_TOP_KEYS = {"Electricity", "Gas", "Water", "Capacity", "Fixed", "Periods", "VAT", "VAT included"}
+
+
+def _side(electricity: dict[str, Any], sign: str, where: str, vat: float) -> tuple[float, float, Spot | None]:
+    """Day and night prices of one direction, or its Spot formula; VAT added to what is bought when asked."""
+    prices = electricity.get(sign, {} if sign == "-" else None)
+    here = f'{where}Electricity."{sign}"'
+    if not isinstance(prices, dict):
+        raise RatesError(f'{here}: expected {{"Day": price, "Night": price}} or {{"Spot": {{"Factor": f, "Add": a}}}}')
+    if "Spot" in prices:
+        spot = prices["Spot"]
+        if not isinstance(spot, dict) or set(spot) - {"Factor", "Add"}:
+            raise RatesError(f'{here}.Spot: expected {{"Factor": number, "Add": EUR/kWh}}, got {json.dumps(spot)}')
+        factor = _number(spot.get("Factor", 1.0), f"{here}.Spot.Factor")
+        add = _number(spot.get("Add", 0.0), f"{here}.Spot.Add", minimum=None)
+        return 0.0, 0.0, Spot(factor * (1 + vat), add * (1 + vat))
+    required = sign == "+"
+    day = _number(prices.get("Day") if required else prices.get("Day", 0.0), f"{here}.Day", minimum=None)
+    night = _number(prices.get("Night") if required else prices.get("Night", 0.0), f"{here}.Night", minimum=None)
+    return day * (1 + vat), night * (1 + vat), None
 
 
 def _rates(document: dict[str, Any], where: str) -> Rates:
     unknown = set(document) - _TOP_KEYS - {"From"}
     if unknown:
         raise RatesError(f"{where}{sorted(unknown)[0]}: unknown key (known: {', '.join(sorted(_TOP_KEYS))})")
+    vat = _number(document.get("VAT", 0.06), f"{where}VAT")
+    if vat > 1:
+        raise RatesError(f"{where}VAT: a rate such as 0.06, got {vat}")
+    included = document.get("VAT included", True)
+    if not isinstance(included, bool):
+        raise RatesError(f"{where}VAT included: expected true or false, got {json.dumps(included)}")
+    added = 0.0 if included else vat  # what every typed price is multiplied by, beyond 1
     electricity = _table(document, "Electricity", where)
-    bought = electricity.get("+")
-    if not isinstance(bought, dict):
-        raise RatesError(f'{where}Electricity."+": expected {{"Day": price, "Night": price}}')
-    injected = electricity.get("-", {})
-    if not isinstance(injected, dict):
-        raise RatesError(f'{where}Electricity."-": expected {{"Day": price, "Night": price}}')
+    import_day, import_night, import_spot = _side(electricity, "+", where, added)
+    export_day, export_night, export_spot = _side(electricity, "-", where, 0.0)  # injection is outside VAT
     gas = _table(document, "Gas", where)
     water = _table(document, "Water", where)
     capacity = _table(document, "Capacity", where)
@@ -129,32 +214,49 @@ def _rates(document: dict[str, Any], where: str) -> Rates:
         if not (isinstance(cnv, list) and len(cnv) == 2 and cnv[0] == "kWh"):
             raise RatesError(f'{where}Gas.cnv: expected ["kWh", factor], got {json.dumps(cnv)}')
         kwh_per_m3 = _number(cnv[1], f"{where}Gas.cnv[1]", minimum=0.001)
+    unit = gas.get("Unit", "m3")
+    if unit not in ("m3", "kWh"):
+        raise RatesError(f'{where}Gas.Unit: "m3" or "kWh", got {json.dumps(unit)}')
+    if unit == "kWh" and kwh_per_m3 is None:
+        raise RatesError(f'{where}Gas.cnv: gas priced per kWh needs ["kWh", factor], the conversion used for the '
+                         "months no imported Fluvius gas export covers")  # fmt: skip
+    gas_price = _number(gas.get("+", 0.0), f'{where}Gas."+"') * (1 + added)
+    area = capacity.get("Area")
+    if area is not None and area not in AREAS:
+        raise RatesError(f"{where}Capacity.Area: unknown Fluvius area {json.dumps(area)} (known: {', '.join(AREAS)})")
     capacity_price = 0.0
-    if "Area" in capacity:
-        area = capacity["Area"]
-        if area not in CAPACITY_PRICES_2026:
-            raise RatesError(f"{where}Capacity.Area: unknown Fluvius area {json.dumps(area)} "
-                             f"(known: {', '.join(CAPACITY_PRICES_2026)})")  # fmt: skip
-        capacity_price = CAPACITY_PRICES_2026[area]
     if "+" in capacity:
-        capacity_price = _number(capacity["+"], f'{where}Capacity."+"')
+        capacity_price, area = _number(capacity["+"], f'{where}Capacity."+"') * (1 + added), None
+    ceiling = capacity.get("Max")
     return Rates(
-        import_day=_number(bought.get("Day"), f'{where}Electricity."+".Day'),
-        import_night=_number(bought.get("Night"), f'{where}Electricity."+".Night'),
-        export_day=_number(injected.get("Day", 0.0), f'{where}Electricity."-".Day'),
-        export_night=_number(injected.get("Night", 0.0), f'{where}Electricity."-".Night'),
-        gas_m3=_number(gas.get("+", 0.0), f'{where}Gas."+"'),
+        import_day=import_day,
+        import_night=import_night,
+        export_day=export_day,
+        export_night=export_night,
+        gas_m3=gas_price if unit == "m3" else 0.0,
         gas_kwh_per_m3=kwh_per_m3,
-        water_m3=_number(water.get("+", 0.0), f'{where}Water."+"'),
+        water_m3=_number(water.get("+", 0.0), f'{where}Water."+"') * (1 + added),
         capacity_kw_year=capacity_price,
-        fixed_month=_number(fixed.get("+", 0.0), f'{where}Fixed."+"'),
+        fixed_month=_number(fixed.get("+", 0.0), f'{where}Fixed."+"') * (1 + added),
+        vat=vat,
+        capacity_area=area,
+        import_spot=import_spot,
+        export_spot=export_spot,
+        gas_kwh=gas_price if unit == "kWh" else None,
+        network_kwh=_number(capacity.get("kWh", 0.0), f"{where}Capacity.kWh") * (1 + added),
+        network_max_kwh=_number(ceiling, f"{where}Capacity.Max") * (1 + added) if ceiling is not None else None,
+        typed_vat=added,
     )
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     merged = deepcopy(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+        # A Spot formula and day/night prices do not mix: a period that switches contract replaces the side.
+        switches = (
+            isinstance(value, dict) and isinstance(merged.get(key), dict) and ("Spot" in value or "Spot" in merged[key])
+        )
+        if isinstance(value, dict) and isinstance(merged.get(key), dict) and not switches:
             merged[key] = _merge(merged[key], value)
         else:
             merged[key] = deepcopy(value)

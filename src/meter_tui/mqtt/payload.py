@@ -16,7 +16,9 @@ from meter_tui.p1.quantities import LiveValues, Publish, Quantity, published
 from meter_tui.p1.telegram import Telegram
 
 # The Home Assistant sensors, one per row of the quantities table that is published as one.
-SENSORS: dict[str, Quantity] = {row.key: row for row in published() if row.publish is Publish.SENSOR}
+SENSORS: dict[str, Quantity] = {
+    row.key: row for row in published() if row.publish in (Publish.SENSOR, Publish.BINARY_SENSOR)
+}
 
 
 def state(values: LiveValues) -> dict[str, Any]:
@@ -26,7 +28,8 @@ def state(values: LiveValues) -> dict[str, Any]:
     out: dict[str, Any] = {"time": t.timestamp.isoformat() if t.timestamp else None}
     for row in published():
         value = row.value(values)
-        out[row.key] = round(value, row.precision) if not row.code and value is not None else value
+        computed = not row.code and isinstance(value, float) and row.precision is not None
+        out[row.key] = round(value, row.precision) if computed else value
     return {key: value for key, value in out.items() if value is not None}
 
 
@@ -72,5 +75,10 @@ def discovery(settings: MqttSettings, values: LiveValues) -> dict[str, dict[str,
             config["suggested_display_precision"] = sensor.precision
         if key == "tariff":
             config["options"] = ["day", "night"]
-        configs[f"{settings.discovery_prefix}/sensor/{node}/{key}/config"] = config
+        kind = "sensor"
+        if sensor.publish is Publish.BINARY_SENSOR:
+            kind = "binary_sensor"
+            config["value_template"] = "{{ 'ON' if value_json.%s else 'OFF' }}" % key  # noqa: UP031 - Jinja
+            config["device_class"] = "problem"
+        configs[f"{settings.discovery_prefix}/{kind}/{node}/{key}/config"] = config
     return configs

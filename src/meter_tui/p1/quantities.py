@@ -51,6 +51,7 @@ class Publish(StrEnum):
     """What MQTT does with a value: a Home Assistant sensor, a key of the state message only, or nothing."""
 
     SENSOR = "sensor"
+    BINARY_SENSOR = "binary_sensor"
     STATE = "state"
     NO = ""
 
@@ -91,6 +92,12 @@ class LiveValues:
     telegram: Telegram
     cost_per_hour_eur: float | None = None
     cost_today_eur: float | None = None
+    # The capacity tariff's running quarter, as the peak screen shows it (None without 1-0:1.4.0).
+    forecast_kw: float | None = None
+    headroom_kw: float | None = None
+    month_peak_so_far_kw: float | None = None
+    new_peak_likely: bool | None = None
+    forecast_cost_eur: float | None = None
 
 
 _POWER = {"unit": "kW", "device_class": "power", "state_class": "measurement", "precision": 3}
@@ -262,6 +269,21 @@ QUANTITIES: tuple[Quantity, ...] = (
     Quantity("cost_today_eur", "Cost today", "What today has cost so far, with the day's share of fixed costs",
              unit="EUR", read=lambda v: v.cost_today_eur, publish=Publish.SENSOR, device_class="monetary",
              state_class="total", precision=2),
+    Quantity("forecast_kw", "Quarter forecast", "The running quarter's average if the power now holds to its end",
+             unit="kW", read=lambda v: v.forecast_kw, publish=Publish.SENSOR, device_class="power",
+             state_class="measurement", precision=3),
+    Quantity("headroom_kw", "Peak headroom", "The average power still allowed for the rest of the quarter without "
+             "a new month peak (within what the connection carries)", unit="kW", read=lambda v: v.headroom_kw,
+             publish=Publish.SENSOR, device_class="power", state_class="measurement", precision=3),
+    Quantity("month_peak_so_far_kw", "Month peak so far", "This month's highest quarter so far: the meter's "
+             "1-0:1.6.0 when it is this month's, or the history's when higher", unit="kW",
+             read=lambda v: v.month_peak_so_far_kw, publish=Publish.SENSOR,
+             device_class="power", state_class="measurement", precision=3),
+    Quantity("new_peak_likely", "New peak likely", "The running quarter heads above the month peak (at least "
+             "2.5 kW)", read=lambda v: v.new_peak_likely, publish=Publish.BINARY_SENSOR),
+    Quantity("forecast_cost_eur", "Forecast peak cost", "What the forecast quarter adds to the capacity bills of the "
+             "next 12 months, above the month peak", unit="EUR", read=lambda v: v.forecast_cost_eur,
+             publish=Publish.SENSOR, device_class="monetary", state_class="total", precision=2),
 )  # fmt: skip
 
 _BY_CODE: dict[str, Quantity] = {}

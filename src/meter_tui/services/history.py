@@ -14,12 +14,24 @@ from pathlib import Path
 from meter_tui.config import tightened
 from meter_tui.energy.capacity import MonthPeakValue, peak_quarter
 from meter_tui.energy.costs import Usage
+from meter_tui.energy.pricing import DayPricer
+from meter_tui.energy.rates import RateBook
 from meter_tui.p1.telegram import Telegram
+from meter_tui.services.compare import Comparison, compare
 from meter_tui.store.backup import daily_backup, damaged_advice
 from meter_tui.store.database import StoreError, open_database
 from meter_tui.store.ingest import Ingestor
 from meter_tui.store.localtime import day_key, local_midnight_utc
-from meter_tui.store.queries import QuarterRow, data_range, days, month_peaks, quarters
+from meter_tui.store.queries import (
+    QuarterRow,
+    data_range,
+    days,
+    gas_factors,
+    month_offtake,
+    month_peaks,
+    quarters,
+    spot_price,
+)
 
 DayUsage = tuple[Usage, float | None, datetime | None]  # a day's usage, its highest quarter and when it started
 
@@ -125,6 +137,28 @@ class History:
     def quarters_of(self, day: date) -> list[QuarterRow]:
         connection = self._reader()
         return quarters(connection, day) if connection is not None else []
+
+    def pricer(self, book: RateBook, latest: Telegram | None) -> DayPricer:
+        """Prices days with the month peaks (the latest telegram's word on top), the months' gas conversion
+        factors and offtake."""
+        connection = self._reader()
+        prices = [rates for _, rates in book.periods]
+        # Each of these is a pass over every quarter: only asked for when some prices need it.
+        wanted = connection is not None and any(rates.gas_kwh is not None for rates in prices)
+        factors = gas_factors(connection) if wanted and connection is not None else {}
+        wanted = connection is not None and any(rates.network_max_kwh is not None for rates in prices)
+        offtake = month_offtake(connection) if wanted and connection is not None else {}
+        return DayPricer(book, self.month_peaks(latest), factors, offtake)
+
+    def compare(self, contracts: list[tuple[str, RateBook]], first: date, last: date) -> Comparison | None:
+        """The committed history from `first` to `last` priced under each contract; None without a history."""
+        connection = self._reader()
+        return compare(connection, contracts, first, last) if connection is not None else None
+
+    def spot_price(self, start: int) -> float | None:
+        """The day-ahead price (EUR/MWh) of the quarter starting at `start` (UTC), None when not imported."""
+        connection = self._reader()
+        return spot_price(connection, start) if connection is not None else None
 
     def month_peaks(self, latest: Telegram | None) -> list[MonthPeakValue]:
         """The stored month peaks, the latest telegram's word on top: the meter wins, also before the owner's next

@@ -30,10 +30,12 @@ class LiveState:
         """Import minus export power, one a telegram, oldest first: a copy, for a view that leaves this thread."""
         return tuple(self._powers)
 
-    def cost_per_hour(self, book: RateBook) -> float | None:
-        """EUR an hour at the power of the latest telegram and the tariff it says is on."""
+    def cost_per_hour(self, book: RateBook, spot_eur_mwh: float | None = None) -> float | None:
+        """EUR an hour at the power of the latest telegram and the tariff it says is on (for a dynamic contract,
+        at the running quarter's day-ahead price; None without one)."""
         t = self.latest
         if t is None or t.timestamp is None:
             return None
         rates = book.on(t.timestamp.date())
-        return energy_cost_per_hour(t.power_import_kw or 0.0, t.power_export_kw or 0.0, rates, t.tariff is Tariff.NIGHT)
+        return energy_cost_per_hour(t.power_import_kw or 0.0, t.power_export_kw or 0.0, rates,
+                                    t.tariff is Tariff.NIGHT, spot_eur_mwh)  # fmt: skip

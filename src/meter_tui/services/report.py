@@ -8,11 +8,21 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from meter_tui.energy.capacity import CapacitySummary, MonthPeakValue, capacity_summary
+from meter_tui.energy.capacity import (
+    CapacitySummary,
+    MonthPeakValue,
+    capacity_summary,
+    extra_peak_cost_eur,
+    forecast,
+    peak_cost_eur,
+    running_peak,
+)
 from meter_tui.energy.costs import Cost, Usage
+from meter_tui.energy.invoice import Invoice, invoice, invoice_json
 from meter_tui.energy.pricing import DayPricer
 from meter_tui.energy.rates import RateBook
-from meter_tui.store.queries import DayRow, days, month_peaks
+from meter_tui.p1 import TelegramError, parse_telegram
+from meter_tui.store.queries import DayRow, days, gas_factors, month_offtake, month_peaks
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,17 +43,32 @@ class MonthReport:
 
 
 @dataclass(frozen=True, slots=True)
+class PeakNow:
+    """The month peak and the running quarter at the last stored telegram, and what each adds to the capacity
+    bills of the next 12 months."""
+
+    time: datetime
+    month_peak_kw: float | None
+    month_peak_cost_eur: float
+    forecast_kw: float | None
+    forecast_extra_cost_eur: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     days: tuple[DayReport, ...]
     months: tuple[MonthReport, ...]
     capacity: CapacitySummary
+    invoices: tuple[Invoice, ...] = ()
+    peak: PeakNow | None = None
+    capacity_words: str = ""
 
 
 def build_report(connection: sqlite3.Connection, book: RateBook, first: date, last: date) -> Report:
     """Costs use each day's own rates; the capacity share of a month uses the 12 months up to that month."""
     peaks = month_peaks(connection)
     peak_of = {peak.month: peak for peak in peaks}
-    pricer = DayPricer(book, peaks)
+    pricer = DayPricer(book, peaks, gas_factors(connection), month_offtake(connection))
     day_reports = [_day(row, pricer.day(row.day, row.usage)) for row in days(connection, first, last)]
     months: dict[date, list[DayReport]] = {}
     for report in day_reports:
@@ -54,8 +79,43 @@ def build_report(connection: sqlite3.Connection, book: RateBook, first: date, la
         )
         for month, group in months.items()
     )
-    summary = capacity_summary(peaks, last, book.on(last).capacity_kw_year)
-    return Report(tuple(day_reports), month_reports, summary)
+    rates = book.on(last)
+    summary = capacity_summary(peaks, last, rates.capacity_price(last))
+    invoices = tuple(invoice(m.month, m.cost, book.on(m.month).vat) for m in month_reports)
+    return Report(tuple(day_reports), month_reports, summary, invoices, peak_now(connection, book, peaks),
+                  rates.capacity_words(last))  # fmt: skip
+
+
+def peak_now(connection: sqlite3.Connection, book: RateBook, peaks: list[MonthPeakValue]) -> PeakNow | None:
+    """From the last raw telegram kept: the running month's peak and quarter (None when none is kept)."""
+    row = connection.execute("SELECT data FROM raw_telegram ORDER BY time DESC LIMIT 1").fetchone()
+    if row is None:
+        return None
+    try:
+        telegram = parse_telegram(row[0])
+    except TelegramError:
+        return None
+    if telegram.timestamp is None:
+        return None
+    now = telegram.timestamp
+    month = now.date().replace(day=1)
+    price = book.on(now.date()).capacity_price(now.date())
+    meter = telegram.month_peak
+    best = running_peak(now, meter.time if meter else None, meter.kw if meter else None,
+                        {p.month: p for p in peaks}.get(month))  # fmt: skip
+    peak_kw = best.kw if best is not None else None
+    status = (
+        forecast(now, telegram.quarter_average_kw, telegram.power_import_kw or 0.0, peak_kw)
+        if telegram.quarter_average_kw is not None
+        else None
+    )
+    return PeakNow(
+        now,
+        peak_kw,
+        peak_cost_eur(peak_kw or 0.0, price),
+        status.projected_kw if status else None,
+        extra_peak_cost_eur(status.projected_kw, peak_kw, price) if status else None,
+    )
 
 
 def _day(row: DayRow, cost: Cost) -> DayReport:
@@ -96,12 +156,30 @@ def report_to_json(report: Report) -> dict[str, Any]:
             }
             for m in report.months
         ],
+        "invoices": [invoice_json(bill) for bill in report.invoices],
+        "peak": _peak_json(report.peak),
         "capacity": {
             "average_12_months_kw": round(report.capacity.average_kw, 3),
             "yearly_cost_eur": round(report.capacity.yearly_cost, 2),
+            "price_eur_kw_year": round(report.capacity.price_kw_year, 4),
+            "price_source": report.capacity_words,
             "months": [
                 {"month": p.month.strftime("%Y-%m"), "peak_kw": p.kw, "billed_kw": p.billed_kw, "source": p.source}
                 for p in report.capacity.months
             ],
         },
+    }
+
+
+def _peak_json(peak: PeakNow | None) -> dict[str, Any] | None:
+    if peak is None:
+        return None
+    return {
+        "as_of": peak.time.isoformat(),
+        "month_peak_kw": peak.month_peak_kw,
+        "month_peak_cost_next_12_months_eur": round(peak.month_peak_cost_eur, 2),
+        "forecast_kw": round(peak.forecast_kw, 3) if peak.forecast_kw is not None else None,
+        "forecast_extra_cost_next_12_months_eur": round(peak.forecast_extra_cost_eur, 2)
+        if peak.forecast_extra_cost_eur is not None
+        else None,
     }

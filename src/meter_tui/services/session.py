@@ -20,12 +20,13 @@ from meter_tui.energy.capacity import (
     extra_peak_cost_eur,
     forecast,
     peak_cost_eur,
-    peak_quarter,
     quarter_start,
+    running_peak,
 )
 from meter_tui.energy.costs import Cost, Usage
+from meter_tui.energy.invoice import invoice
 from meter_tui.energy.pricing import DayPricer
-from meter_tui.energy.rates import RateBook
+from meter_tui.energy.rates import RateBook, RatesError, load_rates
 from meter_tui.p1.quantities import LiveValues
 from meter_tui.p1.telegram import Telegram
 from meter_tui.services.events import MeterEvent, MeterWatch
@@ -33,6 +34,8 @@ from meter_tui.services.history import DayUsage, History
 from meter_tui.services.live import LiveState
 from meter_tui.services.prices import Prices, PricesView
 from meter_tui.services.views import (
+    BillRequest,
+    BillView,
     Column,
     Failure,
     HistoryRequest,
@@ -43,6 +46,7 @@ from meter_tui.services.views import (
     Request,
     TelegramView,
     View,
+    add_months,
     commodity_value,
     period,
     phase_warnings,
@@ -67,6 +71,7 @@ class Session:
         self._watched_day: date | None = None
         self._data_days: tuple[date, date] | None = None  # the history's first and last day, as of the last query
         self._stored_peak: tuple[datetime, MonthPeakValue | None] | None = None  # (quarter asked in, month's peak)
+        self._spot: tuple[int, float | None] | None = None  # (quarter start, its day-ahead price) for costs now
 
     # -- the meter -------------------------------------------------------------------------------------------
     def become_owner(self) -> str:
@@ -89,12 +94,25 @@ class Session:
             today = self.today_so_far()
         except (sqlite3.Error, StoreError) as failure:  # a damaged history: live data goes on without today's sums
             today, error = None, f"cannot be read: {self.history.explain(failure)}"
-        values = LiveValues(telegram, self.cost_per_hour(), today.cost.total if today is not None else None)
+        status = self._forecast(telegram)
+        values = self._values(telegram, today.cost.total if today is not None else None, status)
         since = self._data_days[0] if self._data_days else None
-        events = self._events(telegram)
+        events = self._events(telegram, status)
         return LiveView(values, self.live.powers(), phase_warnings(telegram), today, error, since, events)
 
-    def _events(self, telegram: Telegram) -> tuple[MeterEvent, ...]:
+    def _values(self, t: Telegram, today_eur: float | None, status: QuarterForecast | None) -> LiveValues:
+        """The telegram with its costs and the capacity tariff's running quarter: what MQTT publishes."""
+        if status is None or t.timestamp is None:
+            return LiveValues(t, self.cost_per_hour(), today_eur)
+        peak = self.month_peak(t)
+        price = self.book.on(t.timestamp.date()).capacity_price(t.timestamp.date())
+        return LiveValues(t, self.cost_per_hour(), today_eur, forecast_kw=status.projected_kw,
+                          headroom_kw=status.allowed_kw, month_peak_so_far_kw=peak.kw if peak else None,
+                          new_peak_likely=status.new_peak_likely,
+                          forecast_cost_eur=extra_peak_cost_eur(status.projected_kw, peak.kw if peak else None,
+                                                                price))  # fmt: skip
+
+    def _events(self, telegram: Telegram, status: QuarterForecast | None) -> tuple[MeterEvent, ...]:
         """What this telegram says happened (a new month or day peak, a likely new peak, solar on or off)."""
         seed = None
         if telegram.timestamp is not None and telegram.timestamp.date() != self._watched_day:
@@ -105,7 +123,7 @@ class Session:
                 averages = []
             seed = max(averages, default=None)
         notes = [MeterEvent("information", note) for note in self.history.take_notes()]
-        return (*self.watch.observe(telegram, self._forecast(telegram), seed), *notes)
+        return (*self.watch.observe(telegram, status, seed), *notes)
 
     def _forecast(self, t: Telegram) -> QuarterForecast | None:
         if t.timestamp is None or t.quarter_average_kw is None:
@@ -115,9 +133,7 @@ class Session:
                         connection_kw(t.limiter_kw, self.main_fuse))  # fmt: skip
 
     def month_peak(self, t: Telegram) -> MonthPeakValue | None:
-        """The running month's peak so far: the telegram's 1-0:1.6.0 when it speaks of this month (at a month's
-        start a meter may still show last month's), or the history's when that is higher (the meter before a swap,
-        a whole quarter the store saw). The history is asked once a quarter."""
+        """The running month's peak so far (`running_peak`); the history is asked once a quarter."""
         if t.timestamp is None:
             return None
         month = t.timestamp.date().replace(day=1)
@@ -128,13 +144,8 @@ class Session:
             except (sqlite3.Error, StoreError):
                 stored = None
             self._stored_peak = (quarter, stored)
-        best = self._stored_peak[1]
         peak = t.month_peak
-        if peak is not None and peak.time is not None and peak.kw is not None:
-            start = peak_quarter(peak.time, t.timestamp, peak.kw)
-            if start.date().replace(day=1) == month and (best is None or peak.kw >= best.kw - 0.001):
-                best = MonthPeakValue(month, peak.kw, start, "meter")
-        return best
+        return running_peak(t.timestamp, peak.time if peak else None, peak.kw if peak else None, self._stored_peak[1])
 
     def close(self) -> None:
         self.history.close()
@@ -160,18 +171,27 @@ class Session:
         return self.prices.save(document)
 
     def cost_per_hour(self) -> float | None:
-        return self.live.cost_per_hour(self.book)
+        now = self.now
+        if now is None or not self.book.on(now.date()).dynamic:
+            return self.live.cost_per_hour(self.book)
+        start = int(quarter_start(now).timestamp())
+        if self._spot is None or self._spot[0] != start:
+            try:
+                self._spot = (start, self.history.spot_price(start))
+            except (sqlite3.Error, StoreError):
+                self._spot = (start, None)
+        return self.live.cost_per_hour(self.book, self._spot[1])
 
     def live_values(self) -> LiveValues | None:
         """The latest telegram and its costs."""
         if self.latest is None:
             return None
         today = self.today_so_far()
-        return LiveValues(self.latest, self.cost_per_hour(), today.cost.total if today is not None else None)
+        return self._values(self.latest, today.cost.total if today is not None else None, self._forecast(self.latest))
 
     # -- the history -----------------------------------------------------------------------------------------
     def _pricer(self) -> DayPricer:
-        return DayPricer(self.book, self.history.month_peaks(self.latest))
+        return self.history.pricer(self.book, self.latest)
 
     def columns(self, as_of: date) -> list[Column]:
         """The original's table: Day-3, Day-2, Day-1, Today, Week, Month, Year, each with its usage and cost."""
@@ -227,6 +247,8 @@ class Session:
                 return self.peak_view()
             if isinstance(request, HistoryRequest):
                 return self.history_view(request)
+            if isinstance(request, BillRequest):
+                return self.bill_view(request)
             return self.telegram_view()
         except (sqlite3.DatabaseError, StoreError) as error:
             return Failure(f"The history cannot be read: {self.history.explain(error)}")
@@ -242,7 +264,7 @@ class Session:
         today = t.timestamp.date()
         month_peak = self.month_peak(t)
         status = self._forecast(t)
-        price = self.book.on(today).capacity_kw_year
+        price = self.book.on(today).capacity_price(today)
         peak_kw = month_peak.kw if month_peak else None
         return PeakView(
             forecast=status,
@@ -253,6 +275,44 @@ class Session:
             today=tuple(self.history.quarters_of(today)),
             month_peak_cost_eur=peak_cost_eur(peak_kw or 0.0, price),
             forecast_extra_eur=extra_peak_cost_eur(status.projected_kw, peak_kw, price) if status else 0.0,
+            price_note=words if "built in" in (words := self.book.on(today).capacity_words(today)) else "",
+        )
+
+    def contracts(self) -> tuple[list[tuple[str, RateBook]], list[str]]:
+        """rates.json, then every contracts/*.json beside it (other offers to hold against it); and the files
+        refused, each with why."""
+        books: list[tuple[str, RateBook]] = [(self.prices.path.name, self.book)]
+        refused = []
+        for path in sorted(self.prices.path.parent.glob("contracts/*.json")):
+            try:
+                books.append((path.stem, load_rates(path)))
+            except RatesError as error:
+                refused.append(str(error))
+        return books, refused
+
+    def bill_view(self, request: BillRequest) -> BillView | None:
+        now = self.now
+        if now is None:
+            return None
+        month = add_months(now.date().replace(day=1), request.offset)
+        contracts, refused = self.contracts()
+        first = add_months(month, -11)
+        last = add_months(month, 1) - timedelta(days=1)
+        comparison = self.history.compare(contracts, first, last)
+        months = comparison.months if comparison is not None else ()
+        shown = next((m for m in months if m.month == month), None)
+        costs = shown.costs if shown is not None else tuple(Cost() for _ in contracts)
+        pairs = zip(costs, contracts, strict=True)
+        invoices = tuple(invoice(month, cost, book.on(month).vat) for cost, (_, book) in pairs)
+        return BillView(
+            month,
+            tuple(name for name, _ in contracts),
+            invoices,
+            tuple(
+                (m.month, tuple(c.total for c in m.costs), tuple(c.unpriced_quarters for c in m.costs)) for m in months
+            ),
+            self.book.on(month).capacity_words(month),
+            tuple(refused),
         )
 
     def history_view(self, request: HistoryRequest) -> HistoryView | None:

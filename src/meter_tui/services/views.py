@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 
 from meter_tui.energy.capacity import CapacitySummary, MonthPeakValue, QuarterForecast
 from meter_tui.energy.costs import Cost, Usage
+from meter_tui.energy.invoice import Invoice
 from meter_tui.p1.quantities import LiveValues, describe
 from meter_tui.p1.telegram import Telegram, values_of
 from meter_tui.p1.values import decode_octets, parse_timestamp
@@ -65,6 +66,7 @@ class PeakView:
     today: tuple[QuarterRow, ...]
     month_peak_cost_eur: float = 0.0  # what the month peak so far adds to the next 12 months' capacity bills
     forecast_extra_eur: float = 0.0  # what the forecast quarter would add on top, if it became the month peak
+    price_note: str = ""  # said when the capacity price is another year's (no figure built in for this one)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,8 +137,25 @@ class Failure:
     message: str
 
 
-Request = PeakRequest | HistoryRequest | TelegramRequest
-View = PeakView | HistoryView | TelegramView
+@dataclass(frozen=True, slots=True)
+class BillRequest:
+    """The month `offset` months from the meter's, split as the invoice splits it, and the contracts compared."""
+
+    offset: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class BillView:
+    month: date
+    names: tuple[str, ...]  # rates.json first, then contracts/*.json beside it
+    invoices: tuple[Invoice, ...]  # the month under each contract
+    months: tuple[tuple[date, tuple[float, ...], tuple[int, ...]], ...]  # 12 months: totals and unpriced quarters
+    capacity_words: str
+    refused: tuple[str, ...] = ()  # contract files that could not be used, with why
+
+
+Request = PeakRequest | HistoryRequest | TelegramRequest | BillRequest
+View = PeakView | HistoryView | TelegramView | BillView
 
 
 def phase_warnings(telegram: Telegram) -> tuple[str, ...]:

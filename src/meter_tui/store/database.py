@@ -66,6 +66,17 @@ _MIGRATIONS: list[str] = [
         records INTEGER NOT NULL
     );
     """,
+    """
+    CREATE TABLE day_ahead_price (
+        start INTEGER PRIMARY KEY,          -- UTC epoch seconds of the quarter's start
+        eur_mwh REAL NOT NULL               -- the Belgian day-ahead price of that quarter (an hour's for 4 quarters)
+    ) WITHOUT ROWID;
+    CREATE TABLE gas_factor (
+        month TEXT PRIMARY KEY,             -- YYYY-MM, local
+        kwh REAL NOT NULL,                  -- a Fluvius gas export's kWh and m3 of the month's hours with both
+        m3 REAL NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -95,6 +106,8 @@ def open_database(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
             # NORMAL in WAL mode: a power cut may lose the last commits, never corrupts the file.
             connection.execute("PRAGMA synchronous = NORMAL")
         connection.execute("PRAGMA busy_timeout = 5000")
+        if readonly:
+            connection.execute("PRAGMA cache_size = -512")
         if not readonly:
             migrate(connection)
     except sqlite3.Error as error:

@@ -80,8 +80,6 @@ def read_export(
         if value is None:
             result.empty += 1
             continue
-        if column is None:
-            continue  # the kWh twin of a gas m3 row
         quarters.setdefault(start, {})[column] = value
     result.quarters = len(quarters)
     return quarters, result
@@ -89,7 +87,7 @@ def read_export(
 
 def _parse_row(
     row: list[str], date_format: str, seen: dict[tuple[str, str, str, str], int]
-) -> tuple[int, str | None, int | None]:
+) -> tuple[int, str, int | None]:
     if len(row) < 11:
         raise ValueError(f"expected at least 11 fields, found {len(row)}")
     from_date, from_time, register, volume, unit = row[0], row[1], row[7].strip(), row[8].strip(), row[9].strip()
@@ -106,7 +104,7 @@ def _parse_row(
     if start % 900:
         raise ValueError(f"{from_time} is not the start of a quarter-hour")
     if not volume:
-        return start, None, None
+        return start, "", None
     try:
         amount = float(volume.replace(".", "").replace(",", ".")) if "," in volume else float(volume)
     except ValueError:
@@ -122,7 +120,7 @@ def _parse_row(
         if unit in ("m³", "m3"):
             return start, "gas_l", round(amount * 1000)
         if unit == "kWh":
-            return start, None, 0
+            return start, "gas_wh", round(amount * 1000)  # the m3 row's twin: the month's conversion factor
         raise ValueError(f"gas in {unit!r}, expected m³ or kWh")
     raise ValueError(f"unknown register {register!r}")
 
@@ -139,11 +137,28 @@ def store_export(connection: sqlite3.Connection, quarters: dict[int, dict[str, i
                 f" ON CONFLICT(start) DO UPDATE SET {column} = excluded.{column} WHERE source = 'fluvius'",
                 rows,
             )
-        electric = [(start,) for start, values in quarters.items() if values.keys() - {"gas_l"}]
+        electric = [(start,) for start, values in quarters.items() if values.keys() - {"gas_l", "gas_wh"}]
         db.executemany(
             "UPDATE quarter SET average_w = (import_day_wh + import_night_wh) * 4"
             " WHERE start = ? AND source = 'fluvius'",
             electric,
         )
+        db.executemany(
+            "INSERT INTO gas_factor (month, kwh, m3) VALUES (?, ?, ?)"
+            " ON CONFLICT(month) DO UPDATE SET kwh = excluded.kwh, m3 = excluded.m3",
+            [(month, wh / 1000, litres / 1000) for month, (wh, litres) in gas_months(quarters).items()],
+        )
 
     transaction(connection, write)
+
+
+def gas_months(quarters: dict[int, dict[str, int]]) -> dict[str, tuple[int, int]]:
+    """Per local month, the Wh and litres of the hours that have both a kWh and an m3 row: their ratio is the
+    month's conversion factor (Fluvius's calorific value times the volume correction)."""
+    months: dict[str, tuple[int, int]] = {}
+    for start, values in quarters.items():
+        if values.get("gas_l") and "gas_wh" in values:
+            month = datetime.fromtimestamp(start, BRUSSELS).strftime("%Y-%m")
+            wh, litres = months.get(month, (0, 0))
+            months[month] = (wh + values["gas_wh"], litres + values["gas_l"])
+    return months

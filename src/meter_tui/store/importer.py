@@ -1,4 +1,5 @@
-"""`meter-tui import`: raw telegram captures and Fluvius CSV exports, told apart by their content.
+"""`meter-tui import`: raw telegram captures, Fluvius CSV exports and day-ahead price CSVs, told apart by their
+content.
 
 Captures go through the same reader and ingest as live telegrams (without keeping raw telegrams: the capture file
 is the raw record). A file whose content was imported before is recognised by its SHA-256 and skipped.
@@ -16,6 +17,7 @@ from pathlib import Path
 from meter_tui.p1.reader import ReadResult, TelegramReader
 from meter_tui.store.fluvius import is_fluvius_export, read_export, store_export
 from meter_tui.store.ingest import Ingestor
+from meter_tui.store.prices import is_price_csv, read_prices, store_prices
 
 _CHUNK = 1 << 20
 
@@ -23,7 +25,7 @@ _CHUNK = 1 << 20
 @dataclass(slots=True)
 class ImportResult:
     path: Path
-    kind: str  # "capture", "fluvius" or "unknown"
+    kind: str  # "capture", "fluvius", "prices" or "unknown"
     records: int = 0  # telegrams or CSV rows
     rejected: int = 0
     skipped: int = 0
@@ -31,6 +33,7 @@ class ImportResult:
     new_quarters: int = 0  # of those, the ones the history did not have
     seconds: float = 0.0
     already: bool = False
+    changed: int = 0  # prices: quarters whose price the file changed
     problems: list[str] = field(default_factory=list)
 
 
@@ -50,21 +53,30 @@ def import_file(connection: sqlite3.Connection, path: Path, progress: Progress |
     with path.open("rb") as handle:
         head = handle.read(64)
     digest = _sha256(path)
-    kind = "fluvius" if is_fluvius_export(head) else "capture" if b"/" in _peek(path) else "unknown"
+    peek = _peek(path)
+    kind = (
+        "fluvius" if is_fluvius_export(head)
+        else "prices" if is_price_csv(peek)
+        else "capture" if b"/" in peek
+        else "unknown"
+    )  # fmt: skip
     result = ImportResult(path, kind)
     if kind == "unknown":
-        result.problems.append(f"{path.name}: neither a P1 capture nor a Fluvius export")
+        result.problems.append(f"{path.name}: neither a P1 capture, a Fluvius export nor a day-ahead price CSV")
         return result
     known = connection.execute("SELECT imported FROM imported_file WHERE sha256 = ?", (digest,)).fetchone()
     if known is not None:
         result.already = True
         return result
     before = _quarter_count(connection)
-    if kind == "fluvius":
-        _import_fluvius(connection, path, result, progress)
+    if kind == "prices":
+        _import_prices(connection, path, result)
     else:
-        _import_capture(connection, path, result, progress)
-    result.new_quarters = _quarter_count(connection) - before
+        if kind == "fluvius":
+            _import_fluvius(connection, path, result, progress)
+        else:
+            _import_capture(connection, path, result, progress)
+        result.new_quarters = _quarter_count(connection) - before
     connection.execute(
         "INSERT OR REPLACE INTO imported_file (sha256, name, imported, kind, records) VALUES (?, ?, ?, ?, ?)",
         (digest, path.name, int(time.time()), kind, result.records),
@@ -95,6 +107,16 @@ def _import_fluvius(
     result.problems.extend(parsed.problems)
     if progress is not None:
         progress(total, total, result.rejected)
+
+
+def _import_prices(connection: sqlite3.Connection, path: Path, result: ImportResult) -> None:
+    prices, parsed = read_prices(path)
+    result.new_quarters, result.changed = store_prices(connection, prices)
+    result.records = parsed.rows
+    result.rejected = len(parsed.problems)
+    result.skipped = parsed.left_out
+    result.quarters = parsed.quarters
+    result.problems.extend(parsed.problems)
 
 
 def _import_capture(

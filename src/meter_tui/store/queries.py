@@ -41,25 +41,65 @@ def _usage(*amounts: int) -> Usage:
 
 
 def days(connection: sqlite3.Connection, first: date, last: date) -> list[DayRow]:
-    """Usage of every local day from `first` to `last` included that has data, in order."""
+    """Usage of every local day from `first` to `last` included that has data, in order, with the day-ahead
+    prices of its quarters summed for dynamic contracts (see `Usage`)."""
+    prices = has_prices(connection)
+    spot = (
+        ", total((q.import_day_wh + q.import_night_wh) * p.eur_mwh), total((q.export_day_wh + q.export_night_wh)"
+        " * p.eur_mwh), total(CASE WHEN p.eur_mwh IS NOT NULL THEN q.import_day_wh + q.import_night_wh END),"
+        " total(CASE WHEN p.eur_mwh IS NOT NULL THEN q.export_day_wh + q.export_night_wh END),"
+        " sum(p.eur_mwh IS NULL AND q.import_day_wh + q.import_night_wh + q.export_day_wh + q.export_night_wh > 0)"
+        " FROM quarter q LEFT JOIN day_ahead_price p ON p.start = q.start"
+        if prices
+        else ", 0, 0, 0, 0, sum(q.import_day_wh + q.import_night_wh + q.export_day_wh + q.export_night_wh > 0)"
+        " FROM quarter q"
+    )
     rows = connection.execute(
-        "SELECT day, sum(import_day_wh), sum(import_night_wh), sum(export_day_wh), sum(export_night_wh),"
-        " sum(gas_l), sum(water_l), max(average_w), start, sum(gap)"
-        " FROM quarter WHERE day BETWEEN ? AND ? GROUP BY day ORDER BY day",
+        "SELECT q.day, sum(q.import_day_wh), sum(q.import_night_wh), sum(q.export_day_wh), sum(q.export_night_wh),"
+        " sum(q.gas_l), sum(q.water_l), max(q.average_w), q.start, sum(q.gap)" + spot + " WHERE q.day BETWEEN ? AND ?"
+        " GROUP BY q.day ORDER BY q.day",
         (key_of(first), key_of(last)),
     ).fetchall()
     result = []
-    for day, d, n, ed, en, gas, water, peak_w, peak_start, gaps in rows:
+    for day, d, n, ed, en, gas, water, peak_w, peak_start, gaps, i_eur, e_eur, i_wh, e_wh, unpriced in rows:
+        usage = Usage(d / 1000, n / 1000, ed / 1000, en / 1000, gas / 1000, water / 1000,
+                      i_eur / 1e6, e_eur / 1e6, i_wh / 1000, e_wh / 1000, unpriced)  # fmt: skip
         result.append(
             DayRow(
                 date_of(day),
-                _usage(d, n, ed, en, gas, water),
+                usage,
                 peak_w / 1000 if peak_w is not None else None,
                 local_time(peak_start) if peak_w is not None else None,
                 gaps,
             )
         )
     return result
+
+
+def has_prices(connection: sqlite3.Connection) -> bool:
+    """Whether day-ahead prices were imported (a history written by an older meter-tui has not even the table)."""
+    try:
+        return connection.execute("SELECT 1 FROM day_ahead_price LIMIT 1").fetchone() is not None
+    except sqlite3.OperationalError:
+        return False
+
+
+def gas_factors(connection: sqlite3.Connection) -> dict[date, float]:
+    """kWh per m3 of each month an imported Fluvius gas export covers (its kWh over its m3)."""
+    try:
+        rows = connection.execute("SELECT month, kwh, m3 FROM gas_factor WHERE m3 > 0").fetchall()
+    except sqlite3.OperationalError:
+        return {}
+    return {date.fromisoformat(month + "-01"): kwh / m3 for month, kwh, m3 in rows}
+
+
+def spot_price(connection: sqlite3.Connection, start: int) -> float | None:
+    """The day-ahead price (EUR/MWh) of the quarter starting at `start` (UTC epoch seconds), None when unknown."""
+    try:
+        row = connection.execute("SELECT eur_mwh FROM day_ahead_price WHERE start = ?", (start,)).fetchone()
+    except sqlite3.OperationalError:
+        return None
+    return row[0] if row else None
 
 
 def quarters(connection: sqlite3.Connection, day: date) -> list[QuarterRow]:
@@ -151,3 +191,13 @@ def quarter_table(connection: sqlite3.Connection, first: date, last: date) -> It
         " average_w, max_w, gap, source FROM quarter WHERE start >= ? AND start < ? ORDER BY start",
         (local_midnight_utc(first), local_midnight_utc(last + timedelta(days=1))),
     )
+
+
+def month_offtake(connection: sqlite3.Connection) -> dict[date, float]:
+    """kWh imported per local month: what the network-cost ceiling is measured against."""
+    return {
+        date(month // 100, month % 100, 1): wh / 1000
+        for month, wh in connection.execute(
+            "SELECT day / 100, sum(import_day_wh + import_night_wh) FROM quarter GROUP BY day / 100"
+        )
+    }

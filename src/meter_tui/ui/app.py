@@ -308,6 +308,10 @@ class MeterApp(App[None]):
         """When the latest telegram was received."""
         return self._arrivals[-1] if self._arrivals else None
 
+    def clock(self) -> float:
+        """The wall clock (fixed in tests): for what is dated by today, such as this year's capacity price."""
+        return self._clock()
+
     def role_text(self) -> str:
         """This process's part, said the same way on the source line and in Settings."""
         if self.role is Role.OWNER:

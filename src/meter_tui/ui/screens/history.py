@@ -10,12 +10,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import DataTable, Tab, Tabs
+from textual.widgets import DataTable, Static, Tab, Tabs
 from textual_plotext import PlotextPlot
 
-from meter_tui.services.views import COMMODITIES, VIEWS, Column, HistoryRequest, HistoryView
+from meter_tui.services.views import COMMODITIES, VIEWS, BillRequest, BillView, Column, HistoryRequest, HistoryView
 from meter_tui.ui.palette import rgb, styled
 from meter_tui.ui.screens.base import MeterScreen
+from meter_tui.ui.widgets.bill import bill_text
 
 
 def table_rows(columns: list[Column], kwh_per_m3: float | None) -> list[tuple[str, list[str]]]:
@@ -37,6 +38,10 @@ def table_rows(columns: list[Column], kwh_per_m3: float | None) -> list[tuple[st
         ("-€ Day", eur(lambda c: c.export_day)),
         ("+€ Night", eur(lambda c: c.import_night)),
         ("-€ Night", eur(lambda c: c.export_night)),
+    ]
+    if any(c.cost.import_spot or c.cost.export_spot for c in columns):  # a dynamic contract's quarters
+        rows += [("+€ Spot", eur(lambda c: c.import_spot)), ("-€ Spot", eur(lambda c: c.export_spot))]
+    rows += [
         ("Σ € kWh", eur(lambda c: c.electricity)),
         ("Peak kW", [f"{c.peak_kw:.3f}" if c.peak_kw is not None else "-" for c in columns]),
         ("¼ @", [_when(c, i < 4) for i, c in enumerate(columns)]),
@@ -105,6 +110,7 @@ class HistoryScreen(MeterScreen):
         Binding("v", "next_view", "Period", show=False),
         Binding("c", "next_commodity", "What", show=False),
         Binding("g", "switch_tab", "Table/chart", show=False),
+        Binding("b", "bill", "Bill", show=False),
     ]
 
     def compose(self) -> ComposeResult:
@@ -115,14 +121,18 @@ class HistoryScreen(MeterScreen):
                 yield DataTable(id="usage", cursor_type="none", zebra_stripes=True)
             with Vertical(id="chart-panel", classes="panel"):
                 yield PlotextPlot(id="chart")
+            with VerticalScroll(id="bill-panel", classes="panel"):
+                yield Static(id="bill")
         yield from self.footer()
 
     def on_mount(self) -> None:
         self.request = HistoryRequest()
+        self.bill: BillRequest | None = None  # the bill is shown instead of the table and the chart
         self._drawn: tuple[object, ...] = ()
         self._tall: bool | None = None
         self.query_one("#usage-panel").border_title = "Usage and cost"
-        self.query_one("#usage-panel").border_subtitle = "g chart"
+        self.query_one("#usage-panel").border_subtitle = "g chart · b bill"
+        self.query_one("#bill-panel").display = False
         super().on_mount()
 
     def forget_drawn(self) -> None:
@@ -133,13 +143,22 @@ class HistoryScreen(MeterScreen):
         if tall != self._tall:
             self._tall = tall
             self.query_one("#history-tabs").display = not tall
-            self.query_one("#usage-panel").border_subtitle = "" if tall else "g chart"
+            self.query_one("#usage-panel").border_subtitle = "b bill" if tall else "g chart · b bill"
             self._show_tab("tab-table")
 
     def _show_tab(self, tab: str) -> None:
-        tall = bool(self._tall)
-        self.query_one("#usage-panel").display = tall or tab == "tab-table"
-        self.query_one("#chart-panel").display = tall or tab == "tab-chart"
+        tall, bill = bool(self._tall), self.bill is not None
+        self.query_one("#history-tabs").display = not tall and not bill
+        self.query_one("#usage-panel").display = not bill and (tall or tab == "tab-table")
+        self.query_one("#chart-panel").display = not bill and (tall or tab == "tab-chart")
+        self.query_one("#bill-panel").display = bill
+
+    def action_bill(self) -> None:
+        """The month as the invoice splits it, and the contracts compared; b again goes back."""
+        self.bill = BillRequest() if self.bill is None else None
+        self._show_tab(self.query_one("#history-tabs", Tabs).active or "tab-table")
+        self._drawn = ()
+        self.redraw()
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         if event.tab is not None and event.tab.id:
@@ -156,16 +175,22 @@ class HistoryScreen(MeterScreen):
             return
         # Sums over days and months move little in a second: the screen follows the meter's minute, and redraws
         # at once when the period, the commodity or the prices change.
-        key = (live.telegram.timestamp.replace(second=0, microsecond=0), self.request, self.meter.rates_version)
+        request = self.bill or self.request
+        key = (live.telegram.timestamp.replace(second=0, microsecond=0), request, self.meter.rates_version)
         if key != self._drawn:
             self._drawn = key
-            self.compute(self.request)
+            self.compute(request)
 
     @work(exclusive=True, group="history")
-    async def compute(self, request: HistoryRequest) -> None:
+    async def compute(self, request: HistoryRequest | BillRequest) -> None:
         view = await self.fetch(request)
         if isinstance(view, HistoryView):
             self._show(view)
+        elif isinstance(view, BillView):
+            panel = self.query_one("#bill-panel")
+            panel.border_title = f"{view.month:%B %Y}, as the invoice splits it · the last 12 months compared"
+            panel.border_subtitle = "[ ] earlier/later · b back"
+            self.query_one("#bill", Static).update(bill_text(view, self.meter.dark))
 
     def _show(self, view: HistoryView) -> None:
         dark = self.meter.dark
@@ -201,7 +226,10 @@ class HistoryScreen(MeterScreen):
         widget.refresh()
 
     def action_move(self, step: int) -> None:
-        self.request = replace(self.request, offset=self.request.offset + step)
+        if self.bill is not None:
+            self.bill = replace(self.bill, offset=self.bill.offset + step)
+        else:
+            self.request = replace(self.request, offset=self.request.offset + step)
         self.redraw()
 
     def action_next_view(self) -> None:

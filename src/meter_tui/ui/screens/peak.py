@@ -100,6 +100,8 @@ class PeakScreen(MeterScreen):
                 (f"{view.forecast_extra_eur:.2f}", f"bold {c['alarm'] if view.forecast_extra_eur else c['cost']}"),
                 " EUR",
             ))  # fmt: skip
+        if view.price_note:
+            lines.append_text(Text(f"\n{view.price_note}", c["muted"]))
         self.query_one("#capacity", Static).update(lines)
         self.query_one("#today-plot", QuarterChart).show(view, dark)
         show_rows(self.query_one("#months", DataTable), months_rows(view, dark, billed=True))

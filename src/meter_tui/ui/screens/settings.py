@@ -79,18 +79,25 @@ def editable_part(document: dict[str, Any]) -> dict[str, Any]:
     return periods[-1] if periods else document
 
 
-def current_values(book: RateBook) -> dict[str, float]:
+def current_values(book: RateBook, today: date) -> dict[str, float]:
+    """The prices in force as rates.json states them (with or without VAT, as it says); capacity as the area's
+    price of this year when it names an area."""
     rates = book.current
     return {
-        "import-day": rates.import_day,
-        "import-night": rates.import_night,
-        "export-day": rates.export_day,
+        "import-day": rates.as_typed(rates.import_day),
+        "import-night": rates.as_typed(rates.import_night),
+        "export-day": rates.export_day,  # injection is never taxed
         "export-night": rates.export_night,
-        "gas": rates.gas_m3,
-        "water": rates.water_m3,
-        "capacity": rates.capacity_kw_year,
-        "fixed": rates.fixed_month,
+        "gas": rates.as_typed(rates.gas_kwh if rates.gas_kwh is not None else rates.gas_m3),
+        "water": rates.as_typed(rates.water_m3),
+        "capacity": rates.as_typed(rates.capacity_price(today)),
+        "fixed": rates.as_typed(rates.fixed_month),
     }
+
+
+def _untouched(value: float, before: float) -> bool:
+    """A field shown and read back unchanged (`:g` keeps six digits): the file's own form is kept."""
+    return abs(value - before) < 1e-6 * max(1.0, abs(before))
 
 
 class SettingsScreen(MeterScreen):
@@ -104,7 +111,7 @@ class SettingsScreen(MeterScreen):
                 yield Static("", id="source-info")
             with Vertical(id="rates-panel-edit", classes="panel"), Grid(id="rates-form"):
                 for field_id, label, _, maximum in FIELDS:
-                    yield Label(label)
+                    yield Label(label, id=f"{field_id}-label")
                     yield Input(id=field_id, validators=[Price(maximum)], restrict=r"[0-9.,]*")
                 yield Label("From (YYYY-MM-DD, or empty)")
                 day = Function(a_date, "must be a day as YYYY-MM-DD")
@@ -132,10 +139,16 @@ class SettingsScreen(MeterScreen):
         prices = self.meter.prices
         if prices is None:
             return
-        for field_id, value in current_values(prices.book).items():
+        for field_id, value in current_values(prices.book, self._today()).items():
             self.query_one(f"#{field_id}", Input).value = f"{value:g}"
+        rates = prices.book.current
+        dynamic = {"import-day": rates.import_spot, "import-night": rates.import_spot,
+                   "export-day": rates.export_spot, "export-night": rates.export_spot}  # fmt: skip
+        for field_id, spot in dynamic.items():
+            self.query_one(f"#{field_id}", Input).disabled = spot is not None or self.meter.read_only
+        self.query_one("#gas-label", Label).update("Gas (EUR/kWh)" if rates.gas_kwh is not None else "Gas (EUR/m3)")
         self.query_one("#period-from", Input).value = ""
-        self.query_one("#period-info", Static).update(f"Editing {period_words(prices.book.document)}.")
+        self.query_one("#period-info", Static).update(self._editing(prices.book))
         self._say_file(prices)
         if self.meter.read_only:
             self._say("Read-only: this tab was served without --allow-edit; the prices are shown, not changed.",
@@ -162,6 +175,17 @@ class SettingsScreen(MeterScreen):
         if app.publisher is not None:
             lines.append(f"MQTT: {app.publisher.settings.shown}  ·  {app.publisher.status}")
         self.query_one("#source-info", Static).update("\n".join(lines))
+
+    def _editing(self, book: RateBook) -> str:
+        """Which prices the form edits, how VAT is counted and where the capacity price comes from."""
+        rates = book.current
+        vat = f"prices excluding {rates.vat:.0%} VAT" if rates.typed_vat else "all-in prices (VAT included)"
+        spot = " Electricity follows the day-ahead price (a Spot formula): edit it in rates.json." * rates.dynamic
+        return (f"Editing {period_words(book.document)}; {vat}. Capacity: {rates.capacity_words(self._today())}; "
+                f"a price typed there replaces the area's.{spot}")  # fmt: skip
+
+    def _today(self) -> date:
+        return date.fromtimestamp(self.meter.clock())
 
     def on_input_changed(self, _: Input.Changed) -> None:
         self._check()
@@ -211,11 +235,12 @@ class SettingsScreen(MeterScreen):
             # A price change from a day on: a new period, so that the costs before it keep their prices.
             target = {"From": start}
             document["Periods"] = sorted([*(document.get("Periods") or []), target], key=lambda p: p["From"])
-        before = current_values(prices.book)
+        before = current_values(prices.book, self._today())
         for field_id, _, path, _ in FIELDS:
-            value = price(self.query_one(f"#{field_id}", Input).value)
-            if value == before[field_id]:
-                continue  # untouched prices keep the file's own form (an area name, a period)
+            field = self.query_one(f"#{field_id}", Input)
+            value = price(field.value)
+            if field.disabled or _untouched(value, before[field_id]):
+                continue  # untouched prices keep the file's own form (an area name, a period, a Spot formula)
             node = target
             for key in path[:-1]:
                 node = node.setdefault(key, {})
@@ -228,7 +253,7 @@ class SettingsScreen(MeterScreen):
             self._say(f"Not saved: {error}", error=True)
             return
         self._say(f"Saved to {saved.path}; costs are recomputed.", error=False)
-        self.query_one("#period-info", Static).update(f"Editing {period_words(saved.book.document)}.")
+        self.query_one("#period-info", Static).update(self._editing(saved.book))
 
     def action_leave(self) -> None:
         """Escape in a field leaves it, so that the screen keys work again; escape outside the fields cancels."""

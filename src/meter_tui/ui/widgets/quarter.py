@@ -115,7 +115,8 @@ def rates_text(prices: PricesView | None, telegram: Telegram, dark: bool) -> Ren
     if prices is None or telegram.timestamp is None:
         return ""
     c = colours(dark)
-    rates = prices.book.on(telegram.timestamp.date())
+    day = telegram.timestamp.date()
+    rates = prices.book.on(day)
     night = telegram.tariff is Tariff.NIGHT
     table = Table.grid(padding=(0, 2))
     table.add_column()
@@ -123,15 +124,22 @@ def rates_text(prices: PricesView | None, telegram: Telegram, dark: bool) -> Ren
         table.add_column(justify="right")
     now = "bold underline"
     table.add_row("EUR/kWh", Text("day", now if not night else ""), Text("night", now if night else ""))
-    for name, day, night_price, meaning in (
-        ("bought", rates.import_day, rates.import_night, "import"),
-        ("injected", rates.export_day, rates.export_night, "export"),
+    for name, day_price, night_price, spot, meaning in (
+        ("bought", rates.import_day, rates.import_night, rates.import_spot, "import"),
+        ("injected", rates.export_day, rates.export_night, rates.export_spot, "export"),
     ):
-        table.add_row(name, Text(f"{day:.3f}", c[meaning]), Text(f"{night_price:.3f}", c[meaning]))
+        if spot is not None:  # a dynamic contract: the formula, over both columns
+            formula = f"{spot.factor:.3g} x day-ahead + {spot.add:.3f}"
+            table.add_row(name, Text(formula, c[meaning]), "")
+        else:
+            table.add_row(name, Text(f"{day_price:.3f}", c[meaning]), Text(f"{night_price:.3f}", c[meaning]))
+    gas = (rates.gas_kwh, "kWh") if rates.gas_kwh is not None else (rates.gas_m3, "m3")
+    year_note = "" if rates.capacity_area is None or rates.capacity_words(day).endswith("+ VAT") else (
+        f" ({rates.capacity_words(day).split('(')[-1].rstrip(')')})")  # fmt: skip
     lines = Text.assemble(
-        "gas ", (f"{rates.gas_m3:.3f}", c["gas"]), " EUR/m3 · water ", (f"{rates.water_m3:.3f}", c["water"]),
-        " EUR/m3\ncapacity ", (f"{rates.capacity_kw_year:.2f}", c["cost"]), " EUR/kW/year · fixed ",
-        (f"{rates.fixed_month:.2f}", c["cost"]), " EUR/month\n", (SCHEDULE, c["muted"]),
+        "gas ", (f"{gas[0]:.3f}", c["gas"]), f" EUR/{gas[1]} · water ", (f"{rates.water_m3:.3f}", c["water"]),
+        " EUR/m3\ncapacity ", (f"{rates.capacity_price(day):.2f}", c["cost"]), " EUR/kW/year · fixed ",
+        (f"{rates.fixed_month:.2f}", c["cost"]), " EUR/month", (year_note, c["muted"]), "\n", (SCHEDULE, c["muted"]),
     )  # fmt: skip
     grid = Table.grid()
     grid.add_row(table)
