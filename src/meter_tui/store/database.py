@@ -107,6 +107,8 @@ def open_database(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
             connection.execute("PRAGMA synchronous = NORMAL")
         connection.execute("PRAGMA busy_timeout = 5000")
         if readonly:
+            # A follower's queries are small (quarters, month peaks): 512 KiB of page cache instead of SQLite's
+            # 2 MiB keeps a long-running app's memory flat (the soak: +6.1 MB over a million telegrams before).
             connection.execute("PRAGMA cache_size = -512")
         if not readonly:
             migrate(connection)
