@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from meter_tui.energy.capacity import peak_month
+from meter_tui.energy.capacity import peak_quarter
 from meter_tui.mqtt.payload import discovery, meter_id, state
 from meter_tui.mqtt.settings import parse_mqtt_url
 from meter_tui.p1 import parse_telegram
@@ -41,6 +41,11 @@ def telegram(moment: datetime, import_kwh: float, *, peak: tuple[datetime, float
 
 def local(*args: int) -> datetime:
     return datetime(*args, tzinfo=BRUSSELS)  # type: ignore[misc]
+
+
+def peak_month(stamp: datetime, seen: datetime, kw: float) -> date:
+    """The month a 1-0:1.6.0 peak is filed under: the month in which its quarter starts."""
+    return peak_quarter(stamp, seen, kw).date().replace(day=1)
 
 
 def session(tmp_path: Path) -> Session:

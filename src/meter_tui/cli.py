@@ -266,6 +266,11 @@ def _report_command(args: argparse.Namespace) -> int:
                       month=args.month)  # fmt: skip
 
 
+def _day_range(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--from", dest="first", type=date.fromisoformat, metavar="DATE", help="first day, YYYY-MM-DD")
+    parser.add_argument("--to", dest="last", type=date.fromisoformat, metavar="DATE", help="last day, YYYY-MM-DD")
+
+
 def _month(text: str) -> str:
     try:
         date.fromisoformat(text + "-01")
@@ -382,8 +387,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="usage, costs and peaks per day and month",
         description="Usage, costs and peaks per day and per month, and the capacity tariff.",
     )
-    report.add_argument("--from", dest="first", type=date.fromisoformat, metavar="DATE", help="first day, YYYY-MM-DD")
-    report.add_argument("--to", dest="last", type=date.fromisoformat, metavar="DATE", help="last day, YYYY-MM-DD")
+    _day_range(report)
     report.add_argument("--month", type=_month, metavar="YYYY-MM", help="one month, split as the invoice splits it")
     report.add_argument("--json", action="store_true", help="print JSON instead of tables")
     _store_options(report)
@@ -396,8 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
         "imported day-ahead prices), per month and in total, with the difference to the first.",
     )
     comparer.add_argument("contracts", nargs="+", type=Path, metavar="RATES.json", help="rates files to compare")
-    comparer.add_argument("--from", dest="first", type=date.fromisoformat, metavar="DATE", help="first day")
-    comparer.add_argument("--to", dest="last", type=date.fromisoformat, metavar="DATE", help="last day")
+    _day_range(comparer)
     comparer.add_argument("--json", action="store_true", help="print JSON instead of a table")
     _store_options(comparer, rates=False)
     comparer.set_defaults(handler=_compare_command)
@@ -406,8 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
         "export", help="write the quarter-hour table as CSV", description="Write the quarter-hour table as CSV."
     )
     export.add_argument("--csv", action="store_true", help="CSV, the default and only format (kept for scripts)")
-    export.add_argument("--from", dest="first", type=date.fromisoformat, metavar="DATE", help="first day, YYYY-MM-DD")
-    export.add_argument("--to", dest="last", type=date.fromisoformat, metavar="DATE", help="last day, YYYY-MM-DD")
+    _day_range(export)
     export.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of standard output")
     _store_options(export, rates=False)
     export.set_defaults(handler=_export_command)

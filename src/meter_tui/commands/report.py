@@ -1,13 +1,16 @@
-"""The terminal side of `meter-tui report` and `meter-tui export`."""
+"""The terminal side of `meter-tui report`, `meter-tui compare` and `meter-tui export`."""
 
 from __future__ import annotations
 
 import calendar
 import csv
 import json
+import sqlite3
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 from rich import box
 from rich.console import Console
@@ -20,18 +23,22 @@ from meter_tui.store.database import StoreError, open_database
 from meter_tui.store.localtime import local_time
 from meter_tui.store.queries import data_range, quarter_table
 
+T = TypeVar("T")
 
-def _range(db: Path, first: date | None, last: date | None) -> tuple[date, date] | None:
+
+def _over_history(
+    db: Path, first: date | None, last: date | None, work: Callable[[sqlite3.Connection, tuple[date, date] | None], T]
+) -> T:
+    """Open the history once, read-only, and run `work` on it with the days asked for (by default the history's
+    first and last), None when it holds no day yet."""
     if not db.exists():
         raise StoreError(f"{db}: no history yet (record or import first)")
     connection = open_database(db, readonly=True)
     try:
         known = data_range(connection)
+        return work(connection, (first or known[0], last or known[1]) if known is not None else None)
     finally:
         connection.close()
-    if known is None:
-        return None
-    return first or known[0], last or known[1]
 
 
 def month_span(month: str) -> tuple[date, date]:
@@ -48,13 +55,8 @@ def run_report(
 ) -> int:
     if month is not None:
         first, last = month_span(month)
-    span = _range(db, first, last)
     book = user_rates(rates)
-    connection = open_database(db, readonly=True)
-    try:
-        report = build_report(connection, book, *span) if span else None
-    finally:
-        connection.close()
+    report = _over_history(db, first, last, lambda c, span: build_report(c, book, *span) if span else None)
     if as_json:
         empty = {"days": [], "months": [], "capacity": {"average_12_months_kw": None, "yearly_cost_eur": None}}
         print(json.dumps(report_to_json(report) if report else empty, indent=2))
@@ -96,12 +98,7 @@ def _print_invoices(report: Report | None, month: str) -> None:
 
 def run_compare(db: Path, contracts: list[Path], first: date | None, last: date | None, *, as_json: bool) -> int:
     books = [(path.name, load_rates(path)) for path in contracts]
-    span = _range(db, first, last)
-    connection = open_database(db, readonly=True)
-    try:
-        comparison = compare(connection, books, *span) if span else None
-    finally:
-        connection.close()
+    comparison = _over_history(db, first, last, lambda c, span: compare(c, books, *span) if span else None)
     if as_json:
         print(json.dumps(comparison_json(comparison) if comparison else {"contracts": [b[0] for b in books],
                                                                          "months": []}, indent=2))  # fmt: skip
@@ -175,24 +172,24 @@ def _print_tables(report: Report | None) -> None:
 
 
 def run_export(db: Path, first: date | None, last: date | None, out: Path | None) -> int:
-    span = _range(db, first, last)
-    connection = open_database(db, readonly=True)
-    handle = out.open("w", newline="", encoding="utf-8") if out else sys.stdout
-    try:
-        writer = csv.writer(handle)
-        writer.writerow(
-            ["start", "import_day_kwh", "import_night_kwh", "export_day_kwh", "export_night_kwh", "gas_m3",
-             "water_m3", "average_kw", "max_kw", "gap", "source"]
-        )  # fmt: skip
-        if span:
-            for start, *amounts, average, max_w, gap, source in quarter_table(connection, *span):
-                writer.writerow(
-                    [local_time(start).isoformat(), *(f"{a / 1000:.3f}" for a in amounts),
-                     f"{average / 1000:.3f}" if average is not None else "",
-                     f"{max_w / 1000:.3f}" if max_w is not None else "", gap, source]
-                )  # fmt: skip
-    finally:
-        connection.close()
-        if out:
-            handle.close()
+    def write(connection: sqlite3.Connection, span: tuple[date, date] | None) -> None:
+        handle = out.open("w", newline="", encoding="utf-8") if out else sys.stdout
+        try:
+            writer = csv.writer(handle)
+            writer.writerow(
+                ["start", "import_day_kwh", "import_night_kwh", "export_day_kwh", "export_night_kwh", "gas_m3",
+                 "water_m3", "average_kw", "max_kw", "gap", "source"]
+            )  # fmt: skip
+            if span:
+                for start, *amounts, average, max_w, gap, source in quarter_table(connection, *span):
+                    writer.writerow(
+                        [local_time(start).isoformat(), *(f"{a / 1000:.3f}" for a in amounts),
+                         f"{average / 1000:.3f}" if average is not None else "",
+                         f"{max_w / 1000:.3f}" if max_w is not None else "", gap, source]
+                    )  # fmt: skip
+        finally:
+            if out:
+                handle.close()
+
+    _over_history(db, first, last, write)
     return 0

@@ -87,11 +87,6 @@ def peak_quarter(stamp: datetime, seen: datetime, kw: float) -> datetime:
     return stamp
 
 
-def peak_month(stamp: datetime, seen: datetime, kw: float) -> date:
-    """The month (its first day) a 1-0:1.6.0 peak belongs to: the month in which its quarter starts."""
-    return peak_quarter(stamp, seen, kw).date().replace(day=1)
-
-
 def quarter_start(moment: datetime) -> datetime:
     """The clock quarter (:00, :15, :30, :45) that `moment` falls in, in the zone of `moment`."""
     utc = moment.astimezone(UTC)

@@ -18,7 +18,7 @@ from meter_tui.energy.costs import Cost
 from meter_tui.energy.invoice import invoice, invoice_json
 from meter_tui.energy.pricing import DayPricer
 from meter_tui.energy.rates import RateBook
-from meter_tui.store.queries import days, gas_factors, month_offtake, month_peaks
+from meter_tui.store.queries import days, month_peaks, pricing_extras
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +42,11 @@ def compare(
     connection: sqlite3.Connection, contracts: Sequence[tuple[str, RateBook]], first: date, last: date
 ) -> Comparison:
     rows = days(connection, first, last)
-    peaks, factors, offtake = month_peaks(connection), gas_factors(connection), month_offtake(connection)
+    peaks = month_peaks(connection)
+    extras = pricing_extras(connection, [book for _, book in contracts])
     months: dict[date, list[Cost]] = {}
     for index, (_, book) in enumerate(contracts):
-        pricer = DayPricer(book, peaks, factors, offtake)
+        pricer = DayPricer(book, peaks, *extras)
         for row in rows:
             costs = months.setdefault(row.day.replace(day=1), [Cost()] * len(contracts))
             costs[index] = costs[index] + pricer.day(row.day, row.usage)

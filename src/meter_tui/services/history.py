@@ -26,9 +26,8 @@ from meter_tui.store.queries import (
     QuarterRow,
     data_range,
     days,
-    gas_factors,
-    month_offtake,
     month_peaks,
+    pricing_extras,
     quarters,
     spot_price,
 )
@@ -142,12 +141,7 @@ class History:
         """Prices days with the month peaks (the latest telegram's word on top), the months' gas conversion
         factors and offtake."""
         connection = self._reader()
-        prices = [rates for _, rates in book.periods]
-        # Each of these is a pass over every quarter: only asked for when some prices need it.
-        wanted = connection is not None and any(rates.gas_kwh is not None for rates in prices)
-        factors = gas_factors(connection) if wanted and connection is not None else {}
-        wanted = connection is not None and any(rates.network_max_kwh is not None for rates in prices)
-        offtake = month_offtake(connection) if wanted and connection is not None else {}
+        factors, offtake = pricing_extras(connection, [book]) if connection is not None else ({}, {})
         return DayPricer(book, self.month_peaks(latest), factors, offtake)
 
     def compare(self, contracts: list[tuple[str, RateBook]], first: date, last: date) -> Comparison | None:

@@ -22,7 +22,7 @@ from meter_tui.energy.invoice import Invoice, invoice, invoice_json
 from meter_tui.energy.pricing import DayPricer
 from meter_tui.energy.rates import RateBook
 from meter_tui.p1 import TelegramError, parse_telegram
-from meter_tui.store.queries import DayRow, days, gas_factors, month_offtake, month_peaks
+from meter_tui.store.queries import DayRow, days, month_peaks, pricing_extras
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +68,7 @@ def build_report(connection: sqlite3.Connection, book: RateBook, first: date, la
     """Costs use each day's own rates; the capacity share of a month uses the 12 months up to that month."""
     peaks = month_peaks(connection)
     peak_of = {peak.month: peak for peak in peaks}
-    pricer = DayPricer(book, peaks, gas_factors(connection), month_offtake(connection))
+    pricer = DayPricer(book, peaks, *pricing_extras(connection, [book]))
     day_reports = [_day(row, pricer.day(row.day, row.usage)) for row in days(connection, first, last)]
     months: dict[date, list[DayReport]] = {}
     for report in day_reports:

@@ -7,13 +7,14 @@ report in milliseconds on a Raspberry Pi.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from meter_tui.energy.capacity import MonthPeakValue
 from meter_tui.energy.costs import Usage
+from meter_tui.energy.rates import RateBook
 from meter_tui.store.localtime import date_of, key_of, local_midnight_utc, local_time, next_day
 
 
@@ -201,3 +202,14 @@ def month_offtake(connection: sqlite3.Connection) -> dict[date, float]:
             "SELECT day / 100, sum(import_day_wh + import_night_wh) FROM quarter GROUP BY day / 100"
         )
     }
+
+
+def pricing_extras(
+    connection: sqlite3.Connection, books: Iterable[RateBook]
+) -> tuple[dict[date, float], dict[date, float]]:
+    """What a DayPricer needs beyond the month peaks: the months' gas conversion factors and offtake. Each is a pass
+    over every quarter, so each is asked for only when some prices of `books` use it (gas per kWh, the ceiling)."""
+    prices = [rates for book in books for _, rates in book.periods]
+    factors = gas_factors(connection) if any(rates.gas_kwh is not None for rates in prices) else {}
+    offtake = month_offtake(connection) if any(rates.network_max_kwh is not None for rates in prices) else {}
+    return factors, offtake
