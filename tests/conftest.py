@@ -28,6 +28,7 @@ FLUVIUS = DATA / "fluvius"
 
 # The folders a meter-tui run would use if nothing sealed it, read before sealing.
 REAL_FOLDERS = (user_data_path("meter-tui"), user_config_path("meter-tui"))
+REAL_HOME = Path.home()
 SEALED_VARIABLES = ("HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR")
 APP_VARIABLES = ("METER_TUI_CONFIG", "METER_TUI_DATA_DIR", "METER_TUI_RUN_DIR", "METER_TUI_PORT", "METER_TUI_ARGS")
 

@@ -3,6 +3,7 @@ minutes of live one-second telegrams, a fixed clock and a fixed theme, so every 
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 from collections.abc import AsyncIterator
@@ -21,6 +22,7 @@ from meter_tui.sources.simulator import BRUSSELS, SimulatedMeter
 from meter_tui.store.database import open_database
 from meter_tui.store.ingest import Ingestor
 from meter_tui.ui.app import MeterApp, create_app
+from meter_tui.ui.screens.base import MeterScreen
 
 HISTORY_START = datetime(2026, 3, 19, tzinfo=BRUSSELS)  # Thursday
 LIVE_START = datetime(2026, 3, 23, 19, 36, tzinfo=BRUSSELS)  # Monday evening, inside the 19:30 quarter
@@ -59,10 +61,20 @@ def make_app(
         events = live_events(fixture.live, base)
 
     async def source() -> AsyncIterator[HubEvent]:
+        await first_screen_mounted(app)
         for event in events:
             yield event
 
-    return create_app(session, source, clock=lambda: base + LIVE_SECONDS, theme="textual-dark", publisher=publisher)
+    app = create_app(session, source, clock=lambda: base + LIVE_SECONDS, theme="textual-dark", publisher=publisher)
+    return app
+
+
+async def first_screen_mounted(app: MeterApp) -> None:
+    """Until the first meter screen watches the app: it then sees every telegram as it comes, as at one a second.
+    Without this, a busy machine may mount it after some of the burst, and its ten-minute chart (redrawn every five
+    seconds of meter time) would show other data than in a run where it saw them all."""
+    while not (isinstance(app.screen, MeterScreen) and app.screen.is_mounted):
+        await asyncio.sleep(0.01)
 
 
 def live_events(live: tuple[bytes, ...], base: float) -> list[HubEvent]:

@@ -114,6 +114,17 @@ def serve_dir(env: Mapping[str, str] = os.environ) -> Path:
     return data_dir(env) / "serve"
 
 
+def shown_path(path: Path | str) -> str:
+    """A path as the user is shown it: under the home folder as `~/...`, which is shorter on a screen of 80
+    columns and says the same to its owner; anything else whole."""
+    given = Path(path)
+    try:
+        inside = given.relative_to(Path.home())
+    except (ValueError, RuntimeError):  # elsewhere, or no home folder at all
+        return str(given)
+    return "~" if inside == Path() else f"~/{inside}"
+
+
 _FUSE = re.compile(r"[123]x\d{1,3}(\.\d+)?", re.IGNORECASE)
 _TYPES: dict[str, dict[str, type]] = {
     "meter": {

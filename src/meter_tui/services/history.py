@@ -11,7 +11,7 @@ import threading
 from datetime import date, datetime
 from pathlib import Path
 
-from meter_tui.config import tightened
+from meter_tui.config import shown_path, tightened
 from meter_tui.energy.capacity import MonthPeakValue, peak_quarter
 from meter_tui.energy.costs import Usage
 from meter_tui.energy.pricing import DayPricer
@@ -87,7 +87,7 @@ class History:
             return
         self.backup_error = ""
         if written is not None:
-            self.notes.append(f"history backed up to {written}")
+            self.notes.append(f"history backed up to {shown_path(written)}")
 
     def explain(self, error: Exception) -> str:
         """A failure to read the history in words: which file, what is wrong, what to do."""

@@ -23,6 +23,7 @@ from textual.reactive import var
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from meter_tui.config import shown_path
 from meter_tui.services.events import EventLog
 from meter_tui.services.prices import PricesView
 from meter_tui.services.session import Session
@@ -259,7 +260,7 @@ class MeterApp(App[None]):
             raise PermissionError("this app is read-only (served without --allow-edit)")
         self.prices = await self.in_store(self.session.save_rates, document)
         self.rates_version += 1
-        self.log_event(f"prices saved to {self.prices.path}", notify=True)
+        self.log_event(f"prices saved to {shown_path(self.prices.path)}", notify=True)
         return self.prices
 
     def on_telegram_rejected(self, message: TelegramRejected) -> None:

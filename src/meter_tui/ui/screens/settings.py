@@ -14,6 +14,7 @@ from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.validation import Function, ValidationResult, Validator
 from textual.widgets import Button, Input, Label, Static
 
+from meter_tui.config import shown_path
 from meter_tui.energy.rates import RateBook, RatesError
 from meter_tui.services.prices import PricesView
 from meter_tui.sources.serial import BY_ID, stable_name
@@ -165,7 +166,8 @@ class SettingsScreen(MeterScreen):
             + (f": {status.detail}" if status is not None and status.detail else ""),
             f"Role: {app.role_text()}  ·  telegrams {app.good} good, "
             f"{app.rejected} rejected" + (f" (last: {app.last_rejection})" if app.last_rejection else ""),
-            f"History: {app.history_path or 'not kept'}" + (f"  ·  {app.store_error}" if app.store_error else ""),
+            f"History: {shown_path(app.history_path) if app.history_path else 'not kept'}"
+            + (f"  ·  {app.store_error}" if app.store_error else ""),
         ]
         if app.port is not None:
             stable = stable_name(app.port)
@@ -209,7 +211,8 @@ class SettingsScreen(MeterScreen):
     def _say_file(self, prices: PricesView) -> None:
         """Where the prices come from, or why the file was refused."""
         self._say(
-            f"Refused: {prices.error}" if prices.error else f"Rates file: {prices.path}", error=bool(prices.error)
+            f"Refused: {prices.error}" if prices.error else f"Rates file: {shown_path(prices.path)}",
+            error=bool(prices.error),
         )
 
     def _say(self, text: str, *, error: bool) -> None:
@@ -252,7 +255,7 @@ class SettingsScreen(MeterScreen):
         except (RatesError, OSError) as error:
             self._say(f"Not saved: {error}", error=True)
             return
-        self._say(f"Saved to {saved.path}; costs are recomputed.", error=False)
+        self._say(f"Saved to {shown_path(saved.path)}; costs are recomputed.", error=False)
         self.query_one("#period-info", Static).update(self._editing(saved.book))
 
     def action_leave(self) -> None:
