@@ -108,12 +108,14 @@ def shared_meter(args: argparse.Namespace, config: Config) -> SharedMeter:
     owns it resumes it from its history (a first run without --db simulates some weeks of history first, about 2 s
     here, once), and a process that takes over from another goes on from the last telegram it saw."""
     choice = _choice(args)
+    identity = choice.identity(config.meter)
     meter = SharedMeter(
         choice.factory(config.meter),
-        key=choice.key(config.meter),
+        key=identity.key,
         run_dir=run_dir(),
         silence_timeout=config.meter.silence_timeout,
     )
+    meter.note = identity.note
     if choice.demo:
         from meter_tui.services.demo import demo_meter  # noqa: PLC0415
         from meter_tui.sources.simulator import ResumePoint, SimulatedMeter  # noqa: PLC0415
@@ -197,8 +199,10 @@ def _app_command(args: argparse.Namespace) -> int:
     # The app logs nothing to the terminal it draws on: the settings screen shows the broker's state.
     publisher = mqtt_publisher(args, config, log=lambda _: None)
     port = None if args.demo or args.replay else config.meter.port  # a serial device: Settings names it stably
-    app = create_app(session, shared_meter(args, config).events, publisher=publisher, read_only=args.read_only,
-                     port=port, notes=tuple(settings.tightened))  # fmt: skip
+    meter = shared_meter(args, config)
+    notes = (*settings.tightened, *([meter.note] if meter.note else []))
+    app = create_app(session, meter.events, publisher=publisher, read_only=args.read_only, port=port,
+                     notes=notes)  # fmt: skip
     app.run()
     return 0
 

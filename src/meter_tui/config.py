@@ -23,6 +23,7 @@ file named by METER_TUI_CONFIG. The command line wins over the environment, whic
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import stat
@@ -232,6 +233,64 @@ def create_private(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
     except FileExistsError:
         private_file(path)
+
+
+class PidLock:
+    """An exclusive, non-blocking flock on a file that also records the holder's pid. The kernel drops a flock when
+    its process dies, even by SIGKILL, so a lock file left behind never blocks anyone: only a live holder counts."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def try_acquire(self) -> bool:
+        if self._fd is not None:
+            return True
+        if not self.path.parent.exists():
+            private_dir(self.path.parent)  # a folder made for locks (run/) is meter-tui's own: private
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+        return True
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def owner_pid(self) -> int | None:
+        """The pid written in the file (by the holder, or by a holder that is gone)."""
+        try:
+            return int(self.path.read_text().strip() or 0) or None
+        except (OSError, ValueError):
+            return None
+
+    def holder(self) -> int | None:
+        """The pid of the live process holding the lock (0 when it holds it but has not written its pid yet), None
+        when nobody holds it. Asks the kernel, so a pid left in the file by a process that died is not believed."""
+        if self._fd is not None:
+            return os.getpid()
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return self.owner_pid() or 0
+        finally:
+            os.close(fd)  # closing drops the probe's shared lock when it was granted
+        return None
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
 
 
 def own_dirs(env: Mapping[str, str] = os.environ) -> tuple[Path, Path]:

@@ -81,6 +81,8 @@ class Recorder:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, task.cancel)
         publishing = asyncio.create_task(self.publisher.run()) if self.publisher is not None else None
+        if self.meter.note:
+            self.say(f"meter-tui record: {self.meter.note}")
         refused = self.session.prices.view.error
         if refused and self.publisher is not None:
             self.say(f"costs use the example prices: {refused}")

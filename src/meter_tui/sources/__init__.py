@@ -10,13 +10,14 @@ from pathlib import Path
 from meter_tui.config import MeterConfig
 from meter_tui.sources.base import ByteSource, SourceError
 from meter_tui.sources.demo import DemoSource
+from meter_tui.sources.identity import MeterIdentity, port_identity
 from meter_tui.sources.replay import ReplaySource
 from meter_tui.sources.serial import SerialSource
 
 
 @dataclass(frozen=True, slots=True)
 class SourceChoice:
-    """What to read, as the command line and config chose it. `key` names the meter for the one-owner lock."""
+    """What to read, as the command line and config chose it. `identity` names the meter for the one-owner lock."""
 
     demo: bool = False
     seed: int = 1
@@ -25,12 +26,12 @@ class SourceChoice:
     replay_speed: float | None = 1.0
     loop: bool = False
 
-    def key(self, meter: MeterConfig) -> str:
+    def identity(self, meter: MeterConfig) -> MeterIdentity:
         if self.demo:
-            return f"demo:{self.seed}:{self.demo_speed:g}"
+            return MeterIdentity(f"demo:{self.seed}:{self.demo_speed:g}")
         if self.replay is not None:
-            return f"replay:{self.replay.resolve()}"
-        return f"port:{meter.port}"
+            return MeterIdentity(f"replay:{self.replay.resolve()}")
+        return port_identity(meter.port)
 
     def factory(self, meter: MeterConfig) -> Callable[[], ByteSource]:
         if self.demo:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import hashlib
 import os
 from collections.abc import AsyncIterator, Callable
@@ -20,12 +19,16 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
+from meter_tui.config import PidLock
 from meter_tui.p1.telegram import Telegram
 from meter_tui.sources.base import ByteSource, SourceError
 from meter_tui.sources.feed import FeedEvent, FeedState, MeterFeed, StatusEvent, TelegramEvent
 
+MAX_FOLLOWERS = 64  # followers one owner serves: browser tabs and terminals, with room to spare
 _FOLLOWER_BUFFER_LIMIT = 1 << 20
-_WELCOME = b"\r\n"  # the owner's first bytes to a follower: registered, telegrams follow
+_FOLLOWER_SENDS_AT_MOST = 64  # bytes a follower may send (it has nothing to say); more closes its connection
+_WELCOME = b"\r\n"  # the owner's first line to a follower: registered, telegrams follow
+_FULL = b"full: meter-tui (pid %d) serves %d followers already\r\n"  # the first line to one too many
 _WELCOME_SECONDS = 5.0
 
 
@@ -51,45 +54,18 @@ def channel_paths(run_dir: Path, key: str) -> tuple[Path, Path]:
     return run_dir / f"meter-{digest}.lock", run_dir / f"meter-{digest}.sock"
 
 
-class MeterLock:
-    """An exclusive, non-blocking flock on a file that also records the owner's pid."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd: int | None = None
-
-    def try_acquire(self) -> bool:
-        if self._fd is not None:
-            return True
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        self._fd = fd
-        return True
-
-    def owner_pid(self) -> int | None:
-        try:
-            return int(self.path.read_text().strip() or 0) or None
-        except (OSError, ValueError):
-            return None
-
-    def release(self) -> None:
-        fd, self._fd = self._fd, None
-        if fd is not None:
-            os.close(fd)
-
-
 class Broadcaster:
-    """The owner's Unix socket: every good raw telegram goes to every connected follower."""
+    """The owner's Unix socket: every good raw telegram goes to every connected follower.
 
-    def __init__(self, path: Path) -> None:
+    Its resources are bounded whatever connects: followers send nothing, so a connection that sends more than a few
+    bytes is closed (nothing it sends is kept); at most `max_followers` are served, the others are told so and
+    closed at once (so that a flood of connections never exhausts the owner's file descriptors); a follower that
+    does not keep up is dropped once `_FOLLOWER_BUFFER_LIMIT` bytes wait for it."""
+
+    def __init__(self, path: Path, *, max_followers: int = MAX_FOLLOWERS) -> None:
         self.path = path
+        self.max_followers = max_followers
+        self.refused = 0  # connections refused (the cap) or closed for sending
         self._server: asyncio.AbstractServer | None = None
         self._clients: set[asyncio.StreamWriter] = set()
         self._handlers: set[asyncio.Task[None]] = set()
@@ -98,7 +74,7 @@ class Broadcaster:
         # We hold the lock, so a socket file left here is a crashed owner's: remove it.
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
-        self._server = await asyncio.start_unix_server(self._accept, path=str(self.path))
+        self._server = await asyncio.start_unix_server(self._accept, path=str(self.path), limit=_FOLLOWER_SENDS_AT_MOST)
         self.path.chmod(0o600)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -106,12 +82,26 @@ class Broadcaster:
         if task is not None:
             self._handlers.add(task)
             task.add_done_callback(self._handlers.discard)
+        if len(self._clients) >= self.max_followers:
+            self.refused += 1
+            writer.write(_FULL % (os.getpid(), self.max_followers))
+            writer.close()
+            return
         self._clients.add(writer)
         # Say that this follower is registered: until it reads this, it does not call itself connected, so no
         # telegram published after a follower says "waiting for data" can miss it.
         writer.write(_WELCOME)
         try:
-            await reader.read()  # followers send nothing; EOF means they left
+            # Followers send nothing; EOF means they left. Anything sent is read in small pieces and forgotten, and
+            # more than a few bytes closes the connection: what a stranger writes never piles up in memory.
+            sent = 0
+            while chunk := await reader.read(_FOLLOWER_SENDS_AT_MOST):
+                sent += len(chunk)
+                if sent > _FOLLOWER_SENDS_AT_MOST:
+                    self.refused += 1
+                    break
+        except OSError:
+            pass  # a follower that vanished mid-read is gone all the same
         finally:
             self._clients.discard(writer)
             writer.close()
@@ -148,20 +138,25 @@ class FollowerSource(ByteSource):
         self.description = owner
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
+        self.refused = False  # the owner serves as many followers as it may: try again later, not at once
 
     async def open(self) -> None:
+        self.refused = False
         try:
             self._reader, self._writer = await asyncio.open_unix_connection(str(self.path))
             async with asyncio.timeout(_WELCOME_SECONDS):
-                welcome = await self._reader.readexactly(len(_WELCOME))
+                welcome = await self._reader.readline()
         except OSError as error:
             await self.close()
             raise SourceError(f"cannot reach the owner of the meter: {error.strerror}") from error
-        except (TimeoutError, asyncio.IncompleteReadError) as error:
+        except (TimeoutError, ValueError) as error:  # ValueError: a first line beyond the stream's limit
             await self.close()
             raise SourceError("the owner of the meter did not answer") from error
         if welcome != _WELCOME:
             await self.close()
+            if welcome.startswith(_FULL[:5]):
+                self.refused = True
+                raise SourceError(f"refused by the owner of the meter: {welcome.decode(errors='replace').strip()}")
             raise SourceError("the owner of the meter did not answer as meter-tui does")
 
     async def read(self) -> bytes:
@@ -194,15 +189,20 @@ class SharedMeter:
         run_dir: Path,
         silence_timeout: float = 10.0,
         takeover_pause: float = 0.2,
+        refused_pause: float = 5.0,
     ) -> None:
         self.make_source = make_source
         self.lock_path, self.socket_path = channel_paths(run_dir, key)
-        self._lock = MeterLock(self.lock_path)
+        self._lock = PidLock(self.lock_path)
         self._silence_timeout = silence_timeout
         self._takeover_pause = takeover_pause
+        self._refused_pause = refused_pause
+        self._pause = takeover_pause
+        self._said: tuple[Role, int | None] | None = None
         self.role: Role | None = None
         self.broadcaster: Broadcaster | None = None
         self.last_telegram: Telegram | None = None  # what a source that takes over may go on from (the demo)
+        self.note = ""  # what the user should know of how this meter is told apart from others (an unresolved host)
 
     def claim(self) -> bool:
         """Take the meter now if nobody owns it, so that this process prepares what its owner needs before
@@ -218,7 +218,7 @@ class SharedMeter:
                     return
                 async for event in self._follow():
                     yield event
-                await asyncio.sleep(self._takeover_pause)
+                await asyncio.sleep(self._pause)
         finally:
             if self.broadcaster is not None:
                 await self.broadcaster.stop()
@@ -226,6 +226,7 @@ class SharedMeter:
 
     async def _own(self) -> AsyncIterator[HubEvent]:
         self.role = Role.OWNER
+        self._said = (Role.OWNER, os.getpid())
         self.broadcaster = Broadcaster(self.socket_path)
         await self.broadcaster.start()
         yield RoleEvent(Role.OWNER, os.getpid())
@@ -239,13 +240,17 @@ class SharedMeter:
         """One connection to the owner; returns when it ends so that the caller can try to take over."""
         self.role = Role.FOLLOWER
         owner = self._lock.owner_pid()
-        yield RoleEvent(Role.FOLLOWER, owner)
+        if self._said != (Role.FOLLOWER, owner):  # said once per owner, not again on every retry
+            self._said = (Role.FOLLOWER, owner)
+            yield RoleEvent(Role.FOLLOWER, owner)
         description = f"following meter-tui (pid {owner})" if owner else "following meter-tui"
-        feed = MeterFeed(FollowerSource(self.socket_path, description), silence_timeout=self._silence_timeout)
+        source = FollowerSource(self.socket_path, description)
+        feed = MeterFeed(source, silence_timeout=self._silence_timeout)
         async for event in feed.session():
             if isinstance(event, StatusEvent) and event.state is FeedState.CONNECTING:
                 continue
             if isinstance(event, TelegramEvent) and event.result.telegram is not None:
                 self.last_telegram = event.result.telegram
             yield event
-        yield replace(feed.status(FeedState.RECONNECTING, feed.last_error), retry_in=self._takeover_pause)
+        self._pause = self._refused_pause if source.refused else self._takeover_pause
+        yield replace(feed.status(FeedState.RECONNECTING, feed.last_error), retry_in=self._pause)

@@ -49,8 +49,14 @@ class SerialSource(ByteSource):
             elif scheme:
                 self._threaded = await asyncio.to_thread(serial.serial_for_url, self.port, timeout=0.5, **self.settings)
             else:
-                self._reader, self._writer = await serial_asyncio.open_serial_connection(url=self.port, **self.settings)
+                # exclusive: a flock on the device, so that even a process that names it in a way the owner's lock
+                # did not recognise cannot read it too and take half of its telegrams.
+                self._reader, self._writer = await serial_asyncio.open_serial_connection(
+                    url=self.port, exclusive=True, **self.settings
+                )
         except (OSError, serial.SerialException, ValueError) as error:
+            if "exclusively lock" in str(error):
+                raise SourceError(f"cannot open {self.port}: another process is reading it") from error
             raise SourceError(f"cannot open {self.port}: {_reason(error)}") from error
 
     async def read(self) -> bytes:
