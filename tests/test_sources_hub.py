@@ -16,6 +16,7 @@ import pytest
 
 from meter_tui.p1.reader import TelegramReader
 from meter_tui.sources.hub import channel_paths
+from meter_tui.sources.identity import port_identity
 from tests.conftest import wait_for
 from tests.test_sources_serial import Pty, telegrams
 
@@ -106,7 +107,7 @@ def test_processes_started_at_once_share_one_owner_and_a_killed_owner_is_replace
 
 
 def test_a_stale_lock_and_socket_from_a_crash_never_block_a_start(tmp_path: Path, pty: Pty):
-    lock, sock = channel_paths(tmp_path / "run", f"port:{pty.link}")
+    lock, sock = channel_paths(tmp_path / "run", port_identity(str(pty.link)).key)
     lock.parent.mkdir(parents=True)
     lock.write_text("999999\n")
     stale = socket.socket(socket.AF_UNIX)

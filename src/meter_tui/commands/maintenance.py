@@ -7,9 +7,10 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from meter_tui.store.backup import BackupError, copy_database, damaged_advice, problem, restore
+from meter_tui.store.backup import BackupError, copy_database, damaged_advice, not_damaged, problem, restore
 from meter_tui.store.database import open_database
 from meter_tui.store.localtime import local_time
+from meter_tui.store.writer import recorder_words, writer_lock
 
 PEAK_TOLERANCE_KW = 0.01  # a stored quarter may read a watt or so above the meter's own peak: rounding
 
@@ -35,11 +36,22 @@ def run_backup(db: Path, target: Path | None) -> int:
 
 
 def run_restore(db: Path, backup: Path) -> int:
+    """Put a backup in place, holding the history's writer lock meanwhile: a recorder running now would go on
+    writing into the file set aside, and its telegrams would be lost from the restored history."""
+    lock = writer_lock(db)
     try:
+        if not lock.try_acquire():
+            _say(f"meter-tui: {recorder_words(db, lock.holder())}: stop it first, then restore")
+            return 1
         aside = restore(db, backup)
     except BackupError as error:
         _say(f"meter-tui: {error}")
         return 1
+    except OSError as error:
+        _say(f"meter-tui: {not_damaged(db, error) or f'{db}: {error.strerror or error}'}")
+        return 1
+    finally:
+        lock.release()
     kept = f"; the file it replaced is kept as {aside}" if aside else ""
     _say(f"restored {backup} as {db}{kept}")
     return 0

@@ -52,11 +52,10 @@ class Recorder:
             self.say(f"meter-tui record: {who}")
             if owner:
                 # Only the owner writes the history; followers see the same telegrams and leave it alone.
+                self.session.history.on_error = self.say
                 error = self.session.become_owner()
                 if error:
                     self.say(f"history not kept: {error}")
-                elif self.session.history.ingestor is not None:
-                    self.session.history.ingestor.on_error = self.say
         elif isinstance(event, StatusEvent):
             extra = f": {event.detail}" if event.detail else ""
             retry = f", retry in {event.retry_in:g} s" if event.retry_in else ""
@@ -68,6 +67,8 @@ class Recorder:
                 day = (telegram.timestamp or datetime.fromtimestamp(event.received).astimezone()).date()
                 self.capture.write(event.result.raw + b"\r\n", day)
             self.session.add(telegram)
+            for note in self.session.history.take_notes():  # a backup written, a history taken over
+                self.say(note)
             if self.publisher is not None and (values := self.session.live_values()) is not None:
                 self.publisher.offer(values)
         else:

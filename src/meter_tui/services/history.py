@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from meter_tui.energy.pricing import DayPricer
 from meter_tui.energy.rates import RateBook
 from meter_tui.p1.telegram import Telegram
 from meter_tui.services.compare import Comparison, compare
-from meter_tui.store.backup import daily_backup, damaged_advice
+from meter_tui.store.backup import daily_backup, damaged_advice, not_damaged
 from meter_tui.store.database import StoreError, open_database
 from meter_tui.store.ingest import Ingestor
 from meter_tui.store.localtime import day_key, local_midnight_utc
@@ -31,6 +33,9 @@ from meter_tui.store.queries import (
     quarters,
     spot_price,
 )
+from meter_tui.store.writer import recorder_words, writer_lock
+
+LOCK_RETRY_SECONDS = 5.0  # how often a process kept out of a history another one records asks again
 
 DayUsage = tuple[Usage, float | None, datetime | None]  # a day's usage, its highest quarter and when it started
 
@@ -45,16 +50,36 @@ class History:
         self.notes: list[str] = []  # what happened to the file (a backup written), for the event log
         self._backed_up: date | None = None
         self._local = threading.local()
+        self._lock = writer_lock(db_path) if db_path is not None else None
+        self._retry_at: float | None = None  # when to try again for a history another process records
+        self.on_error: Callable[[str], None] | None = None  # told of every failed save
 
     def open_for_writing(self) -> None:
-        """This process owns the meter: it alone writes the history."""
-        if self.db_path is not None and self.ingestor is None:
-            before = len(tightened)
-            try:
-                self.ingestor = Ingestor(open_database(self.db_path), raw_days=self.raw_days)
-            except (StoreError, sqlite3.Error) as error:
-                self.open_error = str(error)
-            self.notes += tightened[before:]  # the modes this open made private, for the event log
+        """This process owns the meter: it alone writes the history, once it holds the history's writer lock. While
+        another process records the same file (another meter, or the same meter named in a way not recognised),
+        this one keeps live data only, says so, and tries again every LOCK_RETRY_SECONDS to take over."""
+        if self.db_path is None or self.ingestor is not None:
+            return
+        try:
+            mine = self._lock.try_acquire()
+        except OSError as error:
+            self.open_error = not_damaged(self.db_path, error) or f"{self.db_path}: {error.strerror or error}"
+            return
+        if not mine:
+            self._retry_at = time.monotonic() + LOCK_RETRY_SECONDS
+            self.open_error = (f"{recorder_words(self.db_path, self._lock.holder())}: this process shows live data "
+                               "only, and records when that one stops")  # fmt: skip
+            return
+        before = len(tightened)
+        self._retry_at = None
+        try:
+            self.ingestor = Ingestor(open_database(self.db_path), raw_days=self.raw_days)
+            self.ingestor.on_error = self.on_error
+            self.open_error = ""
+        except (StoreError, sqlite3.Error) as error:
+            self.open_error = str(error)
+            self._lock.release()
+        self.notes += tightened[before:]  # the modes this open made private, for the event log
 
     @property
     def error(self) -> str:
@@ -70,6 +95,10 @@ class History:
         return notes
 
     def add(self, telegram: Telegram) -> None:
+        if self._retry_at is not None and time.monotonic() >= self._retry_at:
+            self.open_for_writing()
+            if self.ingestor is not None:
+                self.notes.append(f"the history {self.db_path} is recorded by this process from now on")
         if self.ingestor is not None:
             self.ingestor.add(telegram)
             if telegram.timestamp is not None and telegram.timestamp.date() != self._backed_up:
@@ -100,6 +129,8 @@ class History:
             self.ingestor.flush()
             self.ingestor.connection.close()
             self.ingestor = None
+        if self._lock is not None:
+            self._lock.release()
 
     def _reader(self) -> sqlite3.Connection | None:
         """None when there is no history yet; raises StoreError or sqlite3.Error when it cannot be read."""

@@ -6,6 +6,7 @@ A backup is written to a temporary name, synced and renamed: a crash mid-backup 
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import sqlite3
@@ -14,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from meter_tui.config import create_private
+from meter_tui.store.writer import recorded_by
 
 DAILY_KEPT = 7
 MONTHLY_KEPT = 12
@@ -111,8 +113,54 @@ def newest_good_backup(db: Path) -> Path | None:
     return None
 
 
+_BUSY, _LOCKED, _READONLY, _CANTOPEN = 5, 6, 8, 14  # SQLite's primary result codes
+
+
+def not_damaged(db: Path, error: object) -> str:
+    """Why the history cannot be used when it is not damage, in words ('' when it may be damaged): locked by another
+    process, or read-only. Calling these "damaged, restore a backup" would have someone put yesterday over good data.
+    `error` is an exception, or the text of one (what `problem` returns)."""
+    if isinstance(error, OSError):
+        return _read_only(db, error.strerror or str(error)) if error.errno in _NOT_WRITABLE else ""
+    code = getattr(error, "sqlite_errorcode", None)
+    base = code & 0xFF if isinstance(code, int) else None
+    text = str(error).lower()
+    if base in (_BUSY, _LOCKED) or "is locked" in text:
+        pid = recorded_by(db)
+        who = f"pid {pid} (meter-tui recording it)" if pid else "another process"
+        return f"{db}: the history is locked by {who}; nothing is wrong with the file, try again when it is done"
+    readonly = base == _READONLY or "readonly" in text or "read-only" in text
+    if readonly or ((base == _CANTOPEN or "unable to open" in text) and db.exists() and not _writable(db)):
+        return _read_only(db, str(error))
+    return ""
+
+
+_NOT_WRITABLE = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def _writable(db: Path) -> bool:
+    return os.access(db, os.W_OK) and os.access(db.parent, os.W_OK) and not _read_only_filesystem(db)
+
+
+def _read_only_filesystem(db: Path) -> bool:
+    try:
+        return bool(os.statvfs(db.parent).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def _read_only(db: Path, error: str) -> str:
+    where = "on a read-only filesystem" if _read_only_filesystem(db) else "not writable (the file or its folder)"
+    return (f"{db}: the history is read-only: {where} ({error}); nothing is wrong with the file: it needs to be "
+            "writable, as does its folder (SQLite keeps its -wal and -shm files beside it)")  # fmt: skip
+
+
 def damaged_advice(db: Path, error: object) -> str:
-    """The message for a history that cannot be read: which file, what is wrong, what to do."""
+    """The message for a history that cannot be read: which file, what is wrong, what to do. A history that is only
+    locked or read-only is said as such (`not_damaged`), never as damaged."""
+    words = not_damaged(db, error)
+    if words:
+        return words
     text = f"{db}: the history is damaged ({error})."
     good = newest_good_backup(db)
     if good is not None:

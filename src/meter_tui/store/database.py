@@ -6,11 +6,11 @@ Only the process that owns the meter writes; every other process opens it read-o
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from meter_tui.config import create_private, private_file
-from meter_tui.store.backup import damaged_advice
+from meter_tui.store.backup import damaged_advice, not_damaged
 
 
 class StoreError(Exception):
@@ -83,12 +83,39 @@ SCHEMA_VERSION = len(_MIGRATIONS)
 
 
 def migrate(connection: sqlite3.Connection) -> None:
-    version = connection.execute("PRAGMA user_version").fetchone()[0]
-    if version > SCHEMA_VERSION:
-        raise StoreError(f"the database has schema version {version}, newer than this meter-tui ({SCHEMA_VERSION})")
-    for number in range(version, SCHEMA_VERSION):
-        with connection:
-            connection.executescript(f"BEGIN;\n{_MIGRATIONS[number]}\nPRAGMA user_version = {number + 1};\nCOMMIT;")
+    """Bring the schema up to SCHEMA_VERSION. Several processes may create one new history at the same moment (a
+    boot starting `record` and an app): under SQLite's write lock (BEGIN IMMEDIATE, waited for with busy_timeout) one
+    of them migrates while the others wait, then read the version again and find nothing left to do."""
+    if _version(connection) == SCHEMA_VERSION:
+        return
+
+    def upgrade(connection: sqlite3.Connection) -> None:
+        version = _version(connection)
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"the database has schema version {version}, newer than this meter-tui "
+                             f"({SCHEMA_VERSION})")  # fmt: skip
+        for number in range(version, SCHEMA_VERSION):
+            for statement in _statements(_MIGRATIONS[number]):
+                connection.execute(statement)
+            connection.execute(f"PRAGMA user_version = {number + 1}")
+
+    transaction(connection, upgrade)
+
+
+def _version(connection: sqlite3.Connection) -> int:
+    return int(connection.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The statements of a migration one by one: executescript() would commit the transaction that holds them."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            yield statement
+            statement = ""
+    if statement.strip():
+        yield statement
 
 
 def open_database(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
@@ -100,6 +127,8 @@ def open_database(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
             path.parent.mkdir(parents=True, exist_ok=True)
             create_private(path)  # SQLite gives the WAL and shared-memory files the database's mode
             connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            # Waited for before anything else: another process creating this history holds it for a moment.
+            connection.execute("PRAGMA busy_timeout = 5000")
             connection.execute("PRAGMA journal_mode = WAL")
             for sidecar in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
                 private_file(sidecar)
@@ -115,9 +144,9 @@ def open_database(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     except sqlite3.Error as error:
         if type(error) is sqlite3.DatabaseError:  # not a database, or a damaged one: say what to do
             raise StoreError(damaged_advice(path, error)) from error
-        raise StoreError(f"{path}: {error}") from error
+        raise StoreError(not_damaged(path, error) or f"{path}: {error}") from error  # locked, read-only: said so
     except OSError as error:
-        raise StoreError(f"{path}: {error.strerror or error}") from error
+        raise StoreError(not_damaged(path, error) or f"{path}: {error.strerror or error}") from error
     return connection
 
 
