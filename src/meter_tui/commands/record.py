@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from meter_tui.services.events import Throttle
 from meter_tui.services.session import Session
 from meter_tui.sources.capture import CaptureWriter
 from meter_tui.sources.feed import StatusEvent
@@ -41,11 +42,13 @@ class Recorder:
         self.log = log
         self.good = 0
         self.rejected = 0
+        self.throttle = Throttle(self.say)  # rejected telegrams and failing sources: a few lines a minute at most
 
     def say(self, text: str) -> None:
         print(f"{datetime.now().astimezone():%Y-%m-%d %H:%M:%S} {text}", file=self.log, flush=True)
 
     def handle(self, event: HubEvent) -> None:
+        self.throttle.tick()
         if isinstance(event, RoleEvent):
             owner = event.role is Role.OWNER
             who = "owner of the meter" if owner else f"following pid {event.owner_pid}"
@@ -59,7 +62,7 @@ class Recorder:
         elif isinstance(event, StatusEvent):
             extra = f": {event.detail}" if event.detail else ""
             retry = f", retry in {event.retry_in:g} s" if event.retry_in else ""
-            self.say(f"{event.source}: {event.state.value}{extra}{retry}")
+            self.throttle(f"status {event.state.value}", f"{event.source}: {event.state.value}{extra}{retry}")
         elif event.result.telegram is not None:
             self.good += 1
             telegram = event.result.telegram
@@ -73,7 +76,7 @@ class Recorder:
                 self.publisher.offer(values)
         else:
             self.rejected += 1
-            self.say(f"rejected telegram: {event.result.error}")
+            self.throttle("rejected", f"rejected telegram: {event.result.error}")
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
@@ -101,5 +104,6 @@ class Recorder:
                 publishing.cancel()
                 await asyncio.wait([publishing], timeout=3)
             self.session.close()
+            self.throttle.flush()
             self.say(f"stopped: {self.good} telegrams, {self.rejected} rejected")
         return 0

@@ -3,7 +3,9 @@ worker restarted), with the meter's time when there is one. Kept in memory, newe
 
 from __future__ import annotations
 
+import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,6 +35,62 @@ class EventLog:
 
     def newest_first(self) -> tuple[LoggedEvent, ...]:
         return tuple(reversed(self._events))
+
+
+class Throttle:
+    """Repeated lines of one kind (a rejected telegram, a source that fails) said at most `burst` times per
+    `interval`; the rest are counted and said as one line, "N more like this", when the interval is over. A stream
+    of tiny bogus frames, or a flood of connections, then writes a few lines a minute instead of megabytes of log
+    on an SD card, and the lines that matter stay findable."""
+
+    def __init__(
+        self, say: Callable[[str], None], *, interval: float = 60.0, burst: int = 3,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:  # fmt: skip
+        self._say = say
+        self.interval = interval
+        self.burst = burst
+        self._clock = clock
+        self._windows: dict[str, _Window] = {}
+
+    def __call__(self, kind: str, text: str) -> None:
+        now = self._clock()
+        self.tick(now)
+        window = self._windows.get(kind)
+        if window is None:
+            window = self._windows[kind] = _Window(now)
+        if window.said < self.burst:
+            window.said += 1
+            self._say(text)
+        else:
+            window.held += 1
+            window.last = text
+
+    def tick(self, now: float | None = None) -> None:
+        """End the intervals that are over, saying what each held back (call it now and then: on every event)."""
+        now = self._clock() if now is None else now
+        for kind, window in list(self._windows.items()):
+            if now - window.start >= self.interval:
+                del self._windows[kind]
+                self._summary(window)
+
+    def flush(self) -> None:
+        """Say everything held back (at stop)."""
+        windows, self._windows = self._windows, {}
+        for window in windows.values():
+            self._summary(window)
+
+    def _summary(self, window: _Window) -> None:
+        if window.held:
+            self._say(f"{window.held} more like this in {self.interval:g} s, the last: {window.last}")
+
+
+@dataclass(slots=True)
+class _Window:
+    start: float
+    said: int = 0
+    held: int = 0
+    last: str = ""
 
 
 SOLAR_SECONDS = 300  # export (or none) this long before solar production is said to start (or stop)

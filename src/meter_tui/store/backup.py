@@ -14,7 +14,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from meter_tui.config import create_private
+from meter_tui.config import create_private, private_dir
 from meter_tui.store.writer import recorded_by
 
 DAILY_KEPT = 7
@@ -39,7 +39,8 @@ def _monthly(db: Path, day: date) -> Path:
 
 def copy_database(connection: sqlite3.Connection, target: Path) -> None:
     """A consistent copy of the open database at `target` (0600), whole or not at all."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.parent.exists():
+        private_dir(target.parent)  # a folder made for backups holds the household's history: private
     partial = target.with_name(f".{target.name}.partial")
     partial.unlink(missing_ok=True)
     create_private(partial)
@@ -59,6 +60,7 @@ def daily_backup(connection: sqlite3.Connection, db: Path, today: date) -> Path 
     daily = _daily(db, today)
     if daily.exists():
         return None
+    private_dir(backup_dir(db))
     copy_database(connection, daily)
     monthly = _monthly(db, today)
     if not monthly.exists():

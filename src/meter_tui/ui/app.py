@@ -24,7 +24,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from meter_tui.config import shown_path
-from meter_tui.services.events import EventLog
+from meter_tui.services.events import EventLog, Throttle
 from meter_tui.services.prices import PricesView
 from meter_tui.services.session import Session
 from meter_tui.services.views import Failure, LiveView, Request, View
@@ -131,6 +131,8 @@ class MeterApp(App[None]):
         self._in_flight = asyncio.Semaphore(IN_FLIGHT)
         self.good = 0
         self.rejected = 0
+        # A stream of bogus frames would push every other event out of the log: a few lines a minute at most.
+        self.rejections = Throttle(self.log_event)
         self.last_rejection = ""
         self.store_error = ""
         self.history_path = session.history.db_path  # said on the settings screen; fixed for the app's life
@@ -266,7 +268,7 @@ class MeterApp(App[None]):
     def on_telegram_rejected(self, message: TelegramRejected) -> None:
         self.rejected += 1
         self.last_rejection = message.reason
-        self.log_event(f"telegram rejected: {message.reason}", "information")
+        self.rejections("rejected", f"telegram rejected: {message.reason}")
         self.refresh_source_line()
 
     def refresh_source_line(self) -> None:

@@ -24,6 +24,8 @@ import textual_serve
 from aiohttp import web
 from textual_serve.server import Server
 
+from meter_tui.config import private_dir
+
 _FONT_LINK = re.compile(r'<link\s+rel="stylesheet"\s+href="https://fonts\.googleapis\.com[^"]*"\s*/>')
 _LOCAL_FONT = """<style>
       @font-face {
@@ -39,7 +41,7 @@ def local_templates(folder: Path) -> Path:
     html, count = _FONT_LINK.subn(_LOCAL_FONT, source.read_text(encoding="utf-8"))
     if count != 1 or "googleapis" in html:
         raise RuntimeError(f"{source}: the web font link was not found; the page would load it from the internet")
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     (folder / "app_index.html").write_text(html, encoding="utf-8")
     return folder
 
