@@ -29,6 +29,9 @@ def run_backup(db: Path, target: Path | None) -> int:
     connection = open_database(db, readonly=True)
     try:
         copy_database(connection, target)
+    except (OSError, sqlite3.Error) as error:  # the backup's folder: read-only, full, missing
+        _say(f"meter-tui: {target}: the backup cannot be written: {getattr(error, 'strerror', None) or error}")
+        return 1
     finally:
         connection.close()
     _say(f"backed up {db} to {target}")

@@ -140,6 +140,12 @@ def not_damaged(db: Path, error: object) -> str:
 _NOT_WRITABLE = (errno.EROFS, errno.EACCES, errno.EPERM)
 
 
+def read_only(db: Path) -> str:
+    """Why an existing history cannot be written, in words ('' when it can): SQLite would open it read-only
+    without a word, and the first save, minutes later, would fail."""
+    return _read_only(db, "write permission denied") if db.exists() and not _writable(db) else ""
+
+
 def _writable(db: Path) -> bool:
     return os.access(db, os.W_OK) and os.access(db.parent, os.W_OK) and not _read_only_filesystem(db)
 

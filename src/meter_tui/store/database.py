@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from meter_tui.config import create_private, private_file
-from meter_tui.store.backup import damaged_advice, not_damaged
+from meter_tui.store.backup import damaged_advice, not_damaged, read_only
 
 
 class StoreError(Exception):
@@ -125,6 +125,8 @@ def open_database(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
             connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
+            if words := read_only(path):
+                raise StoreError(words)
             create_private(path)  # SQLite gives the WAL and shared-memory files the database's mode
             connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             # Waited for before anything else: another process creating this history holds it for a moment.
