@@ -35,11 +35,13 @@ def environment(tmp: Path) -> dict[str, str]:
 class Recorder:
     """`meter-tui record` in its own process, its output in a log file."""
 
-    def __init__(self, name: str, port: str, db: Path, tmp: Path) -> None:
+    def __init__(self, name: str, port: str, db: Path, tmp: Path, *, files: int | None = None) -> None:
         self.log = tmp / f"{name}.log"
         self.capture = tmp / f"{name}.p1"
         command = [sys.executable, "-m", "meter_tui", "record", "--port", port, "--db", str(db),
                    "--rates", str(tmp / "rates.json"), "--capture", str(self.capture)]  # fmt: skip
+        if files:  # a Raspberry Pi's default is 1024 open files
+            command = ["sh", "-c", f'ulimit -n {files} && exec "$@"', "-", *command]
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=environment(tmp))
 

@@ -25,7 +25,7 @@ from meter_tui.sources.base import ByteSource, SourceError
 from meter_tui.sources.feed import FeedEvent, FeedState, MeterFeed, StatusEvent, TelegramEvent
 
 MAX_FOLLOWERS = 64  # followers one owner serves: browser tabs and terminals, with room to spare
-_FOLLOWER_BUFFER_LIMIT = 1 << 20
+_FOLLOWER_BUFFER_LIMIT = 256 << 10  # 4 minutes of telegrams; times MAX_FOLLOWERS: 16 MiB at most
 _FOLLOWER_SENDS_AT_MOST = 64  # bytes a follower may send (it has nothing to say); more closes its connection
 _WELCOME = b"\r\n"  # the owner's first line to a follower: registered, telegrams follow
 _FULL = b"full: meter-tui (pid %d) serves %d followers already\r\n"  # the first line to one too many
