@@ -168,7 +168,7 @@ def test_two_recorders_of_different_meters_never_write_one_history(tmp_path: Pat
         wait_for(lambda: "history not kept" in second.text(), "the second to refuse the history")
         assert f"the history {db} is recorded by pid {first.process.pid}" in second.text()
         first.stop()
-        sent = telegrams(30, seed=4)
+        sent = telegrams(60, seed=4)
         for telegram in sent:  # the second takes the history over once the first is gone (it asks every 5 s)
             second_pty.write(telegram)
             if "recorded by this process from now on" in second.text():

@@ -20,6 +20,7 @@ from meter_tui.services.events import Throttle
 from meter_tui.sources.base import SourceError
 from meter_tui.sources.hub import MAX_FOLLOWERS, FollowerSource, channel_paths
 from meter_tui.sources.identity import port_identity
+from meter_tui.sources.serial import SerialSource
 from meter_tui.store.backup import backup_dir, daily_backup
 from meter_tui.store.database import open_database
 from tests.conftest import wait_for
@@ -208,3 +209,25 @@ def test_backups_run_and_serve_folders_are_created_private(tmp_path: Path):
     finally:
         connection.close()
     assert stat.S_IMODE(loose.stat().st_mode) == 0o700
+
+
+def test_a_serial_device_is_read_by_one_process_only(tmp_path: Path):
+    """Even a second reader that names the device in a way the owner's lock did not recognise is refused."""
+    pty = Pty(tmp_path / "ttyUSB0")
+
+    async def open_twice() -> None:
+        first = SerialSource(str(pty.link))
+        await first.open()
+        try:
+            with pytest.raises(SourceError, match="another process is reading it"):
+                await SerialSource(os.ttyname(pty.slave)).open()
+        finally:
+            await first.close()
+        again = SerialSource(os.ttyname(pty.slave))
+        await again.open()  # free again once the first has closed it
+        await again.close()
+
+    try:
+        asyncio.run(open_twice())
+    finally:
+        pty.unplug()
