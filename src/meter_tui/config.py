@@ -259,10 +259,6 @@ class PidLock:
         self._fd = fd
         return True
 
-    @property
-    def held(self) -> bool:
-        return self._fd is not None
-
     def owner_pid(self) -> int | None:
         """The pid written in the file (by the holder, or by a holder that is gone)."""
         try:

@@ -65,7 +65,6 @@ class Broadcaster:
     def __init__(self, path: Path, *, max_followers: int = MAX_FOLLOWERS) -> None:
         self.path = path
         self.max_followers = max_followers
-        self.refused = 0  # connections refused (the cap) or closed for sending
         self._server: asyncio.AbstractServer | None = None
         self._clients: set[asyncio.StreamWriter] = set()
         self._handlers: set[asyncio.Task[None]] = set()
@@ -83,7 +82,6 @@ class Broadcaster:
             self._handlers.add(task)
             task.add_done_callback(self._handlers.discard)
         if len(self._clients) >= self.max_followers:
-            self.refused += 1
             writer.write(_FULL % (os.getpid(), self.max_followers))
             writer.close()
             return
@@ -98,7 +96,6 @@ class Broadcaster:
             while chunk := await reader.read(_FOLLOWER_SENDS_AT_MOST):
                 sent += len(chunk)
                 if sent > _FOLLOWER_SENDS_AT_MOST:
-                    self.refused += 1
                     break
         except OSError:
             pass  # a follower that vanished mid-read is gone all the same
@@ -154,6 +151,8 @@ class FollowerSource(ByteSource):
             raise SourceError("the owner of the meter did not answer") from error
         if welcome != _WELCOME:
             await self.close()
+            if not welcome:
+                raise SourceError("the owner of the meter did not answer")
             if welcome.startswith(_FULL[:5]):
                 self.refused = True
                 raise SourceError(f"refused by the owner of the meter: {welcome.decode(errors='replace').strip()}")
