@@ -98,7 +98,7 @@ class History:
         if self._retry_at is not None and time.monotonic() >= self._retry_at:
             self.open_for_writing()
             if self.ingestor is not None:
-                self.notes.append(f"the history {self.db_path} is recorded by this process from now on")
+                self.notes.append(f"the history {shown_path(self.db_path)} is recorded by this process from now on")
         if self.ingestor is not None:
             self.ingestor.add(telegram)
             if telegram.timestamp is not None and telegram.timestamp.date() != self._backed_up:
