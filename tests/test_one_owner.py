@@ -19,7 +19,7 @@ import pytest
 from meter_tui.p1.reader import TelegramReader
 from meter_tui.sources.identity import port_identity
 from meter_tui.sources.simulator import SimulatedMeter
-from tests.conftest import wait_for
+from tests.conftest import require_program, wait_for
 from tests.test_sources_serial import Pty, telegrams
 
 OWNER = "meter-tui record: owner of the meter"
@@ -252,7 +252,21 @@ def test_a_locked_history_is_said_locked_by_its_pid_never_damaged(tmp_path: Path
     assert meter_tui("check", "--db", str(db), tmp=tmp_path).returncode == 0
 
 
+def _read_only_mounts() -> None:
+    """Root writes whatever the modes say: its test needs a read-only mount in a mount namespace of its own."""
+    if os.geteuid() != 0:
+        return
+    unshare = require_program("unshare", "util-linux", "a read-only filesystem is tested as root with a private mount")
+    probe = subprocess.run([unshare, "--mount", "true"], capture_output=True, text=True, check=False)
+    if probe.returncode:
+        reason = f"root without mount namespaces ({probe.stderr.strip()}): no read-only filesystem to test with"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
 def test_a_read_only_history_is_said_read_only_never_damaged(tmp_path: Path):
+    _read_only_mounts()
     folder = tmp_path / "ro"
     folder.mkdir()
     db = folder / "meter.sqlite"
