@@ -96,8 +96,17 @@ def _choice(args: argparse.Namespace) -> SourceChoice:
     )
 
 
+_SAID: set[str] = set()  # the config file's warnings already printed by this process
+
+
 def _config(args: argparse.Namespace) -> Config:
+    """The settings of the config file and the command line; its warnings said at once (the app shows them in its
+    event log instead)."""
     config = load_config()
+    if args.handler is not _app_command:
+        for warning in set(config.warnings) - _SAID:
+            print(f"meter-tui: {warning}", file=sys.stderr)
+            _SAID.add(warning)
     if getattr(args, "port", None):
         config = replace(config, meter=replace(config.meter, port=args.port))
     return config
@@ -169,6 +178,9 @@ def _store_options(parser: argparse.ArgumentParser, *, rates: bool = True) -> No
 
 
 def db_path(args: argparse.Namespace, config: Config) -> Path:
+    """The history this command uses; `--db` naming a folder is refused before anything opens (or chmods) it."""
+    if args.db is not None and args.db.is_dir():
+        raise ConfigError(f"--db {args.db}: is a directory, expected the history file (such as {args.db}/meter.sqlite)")
     return history_path(
         config, args.db, demo=getattr(args, "demo", False), replay=getattr(args, "replay", None) is not None
     )
@@ -200,7 +212,7 @@ def _app_command(args: argparse.Namespace) -> int:
     publisher = mqtt_publisher(args, config, log=lambda _: None)
     port = None if args.demo or args.replay else config.meter.port  # a serial device: Settings names it stably
     meter = shared_meter(args, config)
-    notes = (*settings.tightened, *([meter.note] if meter.note else []))
+    notes = (*settings.tightened, *config.warnings, *([meter.note] if meter.note else []))
     app = create_app(session, meter.events, publisher=publisher, read_only=args.read_only, port=port,
                      notes=notes)  # fmt: skip
     app.run()
@@ -470,6 +482,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = args.handler
     try:
         settings.own_dirs()
+    except settings.FolderError as error:  # a disk not mounted yet: exit non-zero, so cron or systemd can retry
+        print(f"meter-tui: {error}", file=sys.stderr)
+        return 2
     except OSError as error:
         print(f"meter-tui: cannot make its folders private: {error}", file=sys.stderr)
     try:

@@ -23,12 +23,15 @@ file named by METER_TUI_CONFIG. The command line wins over the environment, whic
 
 from __future__ import annotations
 
+import errno
 import fcntl
+import json
+import math
 import os
 import re
 import stat
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,6 +76,7 @@ class Config:
     store: StoreConfig = field(default_factory=StoreConfig)
     path: Path | None = None
     mqtt: MqttConfig = field(default_factory=MqttConfig)
+    warnings: tuple[str, ...] = ()  # said, not refused: a config file holding the password that others may read
 
 
 def config_path(env: Mapping[str, str] = os.environ) -> Path:
@@ -126,67 +130,177 @@ def shown_path(path: Path | str) -> str:
     return "~" if inside == Path() else f"~/{inside}"
 
 
-_FUSE = re.compile(r"[123]x\d{1,3}(\.\d+)?", re.IGNORECASE)
-_TYPES: dict[str, dict[str, type]] = {
+_FUSE = re.compile(r"([123])x(\d{1,3}(?:\.\d+)?)", re.IGNORECASE)
+_TOPIC = re.compile(r"[^#+\x00]+")
+_BAUDRATES = (300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
+SILENCE_MAX = 3600.0  # an hour without a byte: the meter sends every second, 10 s is the default
+RAW_DAYS_MAX = 365  # raw telegrams are about 1 kB a second: a year is already far beyond an SD card's comfort
+
+
+def topic_problem(topic: str) -> str | None:
+    """What makes `topic` unusable as an MQTT topic to publish under, or None."""
+    if not _TOPIC.fullmatch(topic) or topic.startswith("/") or topic.endswith("/"):
+        return "a topic without #, + or a leading or trailing /"
+    return None
+
+
+def _fuse_problem(value: str) -> str | None:
+    match = _FUSE.fullmatch(value)
+    if match is None:
+        return 'expected phases x amperes such as "3x40" or "1x40"'
+    if not 6 <= float(match.group(2)) <= 250:
+        return "a household's main fuse of 6 to 250 amperes expected"
+    return None
+
+
+def _range(low: float, high: float, words: str) -> Callable[[Any], str | None]:
+    def check(value: float) -> str | None:
+        return None if math.isfinite(value) and low <= value <= high else words
+
+    return check
+
+
+def _one_of(choices: tuple[Any, ...]) -> Callable[[Any], str | None]:
+    words = "one of " + ", ".join(f"{c:g}" if isinstance(c, float) else str(c) for c in choices) + " expected"
+
+    def check(value: Any) -> str | None:
+        return None if value in choices else words
+
+    return check
+
+
+def _url_problem(url: str) -> str | None:
+    scheme, _, rest = url.partition("://")
+    if scheme not in ("mqtt", "mqtts") or not rest.rsplit("@", 1)[-1].split(":")[0].strip("/"):
+        return "expected mqtt://[user@]host[:port] or mqtts://..."
+    return None
+
+
+def _filled(value: str) -> str | None:
+    return None if value.strip() else "must not be empty"
+
+
+@dataclass(frozen=True, slots=True)
+class _Key:
+    """One setting: its TOML type and what else it must be (a function saying what is wrong, or None)."""
+
+    kind: type
+    check: Callable[[Any], str | None] = _filled
+
+
+_KINDS = {str: "text in quotes", int: "a whole number", float: "a number"}
+_KEYS: dict[str, dict[str, _Key]] = {
     "meter": {
-        "port": str,
-        "baudrate": int,
-        "bytesize": int,
-        "parity": str,
-        "stopbits": float,
-        "silence_timeout": float,
-        "main_fuse": str,
+        "port": _Key(str),
+        "baudrate": _Key(int, _one_of(_BAUDRATES)),
+        "bytesize": _Key(int, _one_of((5, 6, 7, 8))),
+        "parity": _Key(str, _one_of(("N", "E", "O"))),
+        "stopbits": _Key(float, _one_of((1.0, 1.5, 2.0))),
+        "silence_timeout": _Key(float, _range(0.1, SILENCE_MAX, f"seconds between 0.1 and {SILENCE_MAX:g} expected")),
+        "main_fuse": _Key(str, _fuse_problem),
     },
-    "store": {"db": str, "raw_days": int},
-    "mqtt": {"url": str, "password": str, "topic": str, "discovery_prefix": str},
+    "store": {
+        "db": _Key(str),
+        "raw_days": _Key(int, _range(1, RAW_DAYS_MAX, f"days between 1 and {RAW_DAYS_MAX} expected")),
+    },
+    "mqtt": {
+        "url": _Key(str, _url_problem),
+        "password": _Key(str),
+        "topic": _Key(str, lambda value: topic_problem(value) or _filled(value)),
+        "discovery_prefix": _Key(str, lambda value: topic_problem(value) or _filled(value)),
+    },
 }
 
 
+def _shown(key: str, value: Any) -> str:
+    """A value as the file has it, for a message; never the password."""
+    if key == "password":
+        return "a password" if isinstance(value, str) else type(value).__name__
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
+
+
 def _checked(path: Path, section: str, values: Any) -> dict[str, Any]:
+    """The section's settings, each of its type and range; the first that is not says so in one line."""
     if not isinstance(values, dict):
         raise ConfigError(f"{path}: [{section}] must be a table")
-    known = _TYPES[section]
+    known = _KEYS[section]
     result: dict[str, Any] = {}
     for key, given in values.items():
+        where = f"{path}: [{section}] {key}"
         if key not in known:
-            raise ConfigError(f"{path}: [{section}] {key}: unknown setting (known: {', '.join(known)})")
-        wanted = known[key]
-        value = float(given) if wanted is float and type(given) is int else given
-        if not isinstance(value, wanted) or isinstance(value, bool):
-            raise ConfigError(f"{path}: [{section}] {key}: expected {wanted.__name__}, got {given!r}")
+            raise ConfigError(f"{where}: unknown setting, known: {', '.join(known)} (got {_shown(key, given)})")
+        rule = known[key]
+        value = float(given) if rule.kind is float and type(given) is int else given
+        if not isinstance(value, rule.kind) or isinstance(value, bool):
+            raise ConfigError(f"{where}: {_KINDS[rule.kind]} expected (got {_shown(key, given)})")
+        problem = rule.check(value)
+        if problem is not None:
+            raise ConfigError(f"{where}: {problem} (got {_shown(key, given)})")
         result[key] = value
     return result
+
+
+def _document(path: Path) -> dict[str, Any]:
+    """The TOML file read and parsed; a file that cannot be read, is not UTF-8 or not TOML is one line saying
+    where."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        raise ConfigError(f"{path}: line {line}: not UTF-8 text (byte 0x{data[error.start]:02x} at column "
+                          f"{column}); save the file as UTF-8") from None  # fmt: skip
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
+
+
+def _readable_secret(path: Path, mqtt: dict[str, Any]) -> tuple[str, ...]:
+    """A warning, like ssh's, when the file holds the MQTT password and others may read it."""
+    if "password" not in mqtt:
+        return ()
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return ()
+    if not mode & 0o077:
+        return ()
+    return (f"warning: {path} holds the MQTT password and is readable by others (mode {mode:04o}): "
+            f"chmod 600 {path}",)  # fmt: skip
 
 
 def load_config(env: Mapping[str, str] = os.environ) -> Config:
     """The file (if any), then METER_TUI_PORT on top. A broken file is an error that says where."""
     path = config_path(env)
-    meter: dict[str, Any] = {}
-    store: dict[str, Any] = {}
-    mqtt: dict[str, Any] = {}
+    sections: dict[str, dict[str, Any]] = {name: {} for name in _KEYS}
     found: Path | None = None
+    warnings: tuple[str, ...] = ()
     if path.exists():
         found = path
-        try:
-            document = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as error:
-            raise ConfigError(f"{path}: cannot read: {error}") from error
-        except tomllib.TOMLDecodeError as error:
-            raise ConfigError(f"{path}: not valid TOML: {error}") from error
+        document = _document(path)
         for section in document:
-            if section not in _TYPES:
-                raise ConfigError(f"{path}: [{section}]: unknown section (known: {', '.join(_TYPES)})")
-        meter = _checked(path, "meter", document.get("meter", {}))
-        store = _checked(path, "store", document.get("store", {}))
-        mqtt = _checked(path, "mqtt", document.get("mqtt", {}))
-    if "main_fuse" in meter and not _FUSE.fullmatch(meter["main_fuse"]):
-        raise ConfigError(f"{path}: [meter] main_fuse: expected phases x amperes such as \"3x40\" or \"1x40\", "
-                          f"got {meter['main_fuse']!r}")  # fmt: skip
+            if section not in _KEYS:
+                raise ConfigError(f"{path}: [{section}]: unknown section (known: {', '.join(_KEYS)})")
+        sections = {name: _checked(path, name, document.get(name, {})) for name in _KEYS}
+        warnings = _readable_secret(path, sections["mqtt"])
+    meter, store = sections["meter"], sections["store"]
     if env.get("METER_TUI_PORT"):
         meter["port"] = env["METER_TUI_PORT"]
     if "db" in store:
         store["db"] = Path(store["db"]).expanduser()
-    return Config(MeterConfig(**meter), StoreConfig(**store), found, MqttConfig(**mqtt))
+        if store["db"].is_dir():
+            raise ConfigError(f"{path}: [store] db: is a directory, expected the history file's path "
+                              f"(got {_shown('db', str(store['db']))})")  # fmt: skip
+    return Config(MeterConfig(**meter), StoreConfig(**store), found, MqttConfig(**sections["mqtt"]), warnings)
 
 
 # A household's history is private: meter-tui's own folders are 0700, the history, its backups and captures 0600.
@@ -211,8 +325,36 @@ def _tighten(path: Path, mode: int) -> None:
         tightened.append(f"{path}: mode {current:04o} tightened to {mode:04o}")
 
 
-def private_dir(path: Path) -> Path:
+class FolderError(ConfigError):
+    """A folder meter-tui needs cannot be there: a link to a disk that is not mounted."""
+
+
+def _dangling(path: Path) -> Path | None:
+    """The first of `path` and its parents that is a symbolic link to nothing, or None."""
+    for candidate in (path, *path.parents):
+        if candidate.is_symlink() and not candidate.exists():
+            return candidate
+    return None
+
+
+def check_mounted(path: Path, what: str) -> None:
+    """Refuse a folder on a disk that is not there (a USB disk not yet mounted at boot): writing beside the link
+    would put the history on the SD card, and creating the folder fails with a bare "File exists"."""
+    link = _dangling(path)
+    if link is not None:
+        shown = f"{what} {path}" if link == path else f"{what} {path}: {link}"
+        raise FolderError(f"{shown} is a link to {os.readlink(link)}, which does not exist: is the disk mounted?")
+
+
+def make_parent(path: Path) -> None:
+    """Create the folder of the file `path`, refusing a folder that is a link to a disk that is not mounted."""
+    check_mounted(path.parent, "the folder")
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def private_dir(path: Path, what: str = "the folder") -> Path:
     """Create `path` (and its parents as usual) with mode 0700, or tighten it to 0700."""
+    check_mounted(path, what)
     if not path.exists():
         path.mkdir(parents=True, exist_ok=True)
         path.chmod(DIR_MODE)
@@ -232,6 +374,8 @@ def create_private(path: Path) -> None:
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
     except FileExistsError:
+        if path.is_dir():  # never make a folder 0600: that would lock its owner out of it
+            raise IsADirectoryError(errno.EISDIR, "is a directory, expected a file", str(path)) from None
         private_file(path)
 
 
@@ -291,4 +435,4 @@ class PidLock:
 
 def own_dirs(env: Mapping[str, str] = os.environ) -> tuple[Path, Path]:
     """meter-tui's data and config folders: made private, created if need be."""
-    return private_dir(data_dir(env)), private_dir(user_config_path(APP_NAME))
+    return private_dir(data_dir(env), "the data folder"), private_dir(user_config_path(APP_NAME), "the config folder")

@@ -26,6 +26,7 @@ Extras, each optional (the seed format above keeps its meaning):
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from copy import deepcopy
@@ -150,9 +151,21 @@ class RateBook:
         return self.periods[-1][1]
 
 
+_DEPTH = 16  # the deepest the format nests is 5 (Periods[i].Electricity."+".Spot.Factor)
+_SHOWN = 60  # characters of a wrong value a message shows
+
+
+def _shown(value: Any) -> str:
+    """A value as JSON for a message, cut short: a message is one line, whatever the file holds."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
+
+
 def _number(value: Any, where: str, *, minimum: float | None = 0.0) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise RatesError(f"{where}: expected a number, got {json.dumps(value)}")
+        raise RatesError(f"{where}: expected a number, got {_shown(value)}")
+    if not math.isfinite(value):  # Python's json reads NaN and Infinity, which would price every quarter NaN
+        raise RatesError(f"{where}: not a finite number (got {_shown(value)})")
     if minimum is not None and value < minimum:
         raise RatesError(f"{where}: must not be negative, got {value}" if minimum == 0
                          else f"{where}: must be at least {minimum}, got {value}")  # fmt: skip
@@ -164,7 +177,7 @@ def _number(value: Any, where: str, *, minimum: float | None = 0.0) -> float:
 def _table(document: dict[str, Any], key: str, where: str) -> dict[str, Any]:
     value = document.get(key, {})
     if not isinstance(value, dict):
-        raise RatesError(f"{where}{key}: expected an object, got {json.dumps(value)}")
+        raise RatesError(f"{where}{key}: expected an object, got {_shown(value)}")
     return value
 
 
@@ -180,7 +193,7 @@ def _side(electricity: dict[str, Any], sign: str, where: str, vat: float) -> tup
     if "Spot" in prices:
         spot = prices["Spot"]
         if not isinstance(spot, dict) or set(spot) - {"Factor", "Add"}:
-            raise RatesError(f'{here}.Spot: expected {{"Factor": number, "Add": EUR/kWh}}, got {json.dumps(spot)}')
+            raise RatesError(f'{here}.Spot: expected {{"Factor": number, "Add": EUR/kWh}}, got {_shown(spot)}')
         factor = _number(spot.get("Factor", 1.0), f"{here}.Spot.Factor")
         add = _number(spot.get("Add", 0.0), f"{here}.Spot.Add", minimum=None)
         return 0.0, 0.0, Spot(factor * (1 + vat), add * (1 + vat))
@@ -199,7 +212,7 @@ def _rates(document: dict[str, Any], where: str) -> Rates:
         raise RatesError(f"{where}VAT: a rate such as 0.06, got {vat}")
     included = document.get("VAT included", True)
     if not isinstance(included, bool):
-        raise RatesError(f"{where}VAT included: expected true or false, got {json.dumps(included)}")
+        raise RatesError(f"{where}VAT included: expected true or false, got {_shown(included)}")
     added = 0.0 if included else vat  # what every typed price is multiplied by, beyond 1
     electricity = _table(document, "Electricity", where)
     import_day, import_night, import_spot = _side(electricity, "+", where, added)
@@ -212,18 +225,18 @@ def _rates(document: dict[str, Any], where: str) -> Rates:
     if "cnv" in gas:
         cnv = gas["cnv"]
         if not (isinstance(cnv, list) and len(cnv) == 2 and cnv[0] == "kWh"):
-            raise RatesError(f'{where}Gas.cnv: expected ["kWh", factor], got {json.dumps(cnv)}')
+            raise RatesError(f'{where}Gas.cnv: expected ["kWh", factor], got {_shown(cnv)}')
         kwh_per_m3 = _number(cnv[1], f"{where}Gas.cnv[1]", minimum=0.001)
     unit = gas.get("Unit", "m3")
     if unit not in ("m3", "kWh"):
-        raise RatesError(f'{where}Gas.Unit: "m3" or "kWh", got {json.dumps(unit)}')
+        raise RatesError(f'{where}Gas.Unit: "m3" or "kWh", got {_shown(unit)}')
     if unit == "kWh" and kwh_per_m3 is None:
         raise RatesError(f'{where}Gas.cnv: gas priced per kWh needs ["kWh", factor], the conversion used for the '
                          "months no imported Fluvius gas export covers")  # fmt: skip
     gas_price = _number(gas.get("+", 0.0), f'{where}Gas."+"') * (1 + added)
     area = capacity.get("Area")
     if area is not None and area not in AREAS:
-        raise RatesError(f"{where}Capacity.Area: unknown Fluvius area {json.dumps(area)} (known: {', '.join(AREAS)})")
+        raise RatesError(f"{where}Capacity.Area: unknown Fluvius area {_shown(area)} (known: {', '.join(AREAS)})")
     capacity_price = 0.0
     if "+" in capacity:
         capacity_price, area = _number(capacity["+"], f'{where}Capacity."+"') * (1 + added), None
@@ -281,7 +294,7 @@ def parse_rates(document: Any, source: str = "rates.json") -> RateBook:
         try:
             start = date.fromisoformat(str(period.get("From")))
         except ValueError:
-            raise RatesError(f"{here}From: expected a date YYYY-MM-DD, got {json.dumps(period.get('From'))}") from None
+            raise RatesError(f"{here}From: expected a date YYYY-MM-DD, got {_shown(period.get('From'))}") from None
         if start <= periods[-1][0]:
             raise RatesError(f"{here}From: {start} is not after the previous period")
         effective = _merge(effective, {k: v for k, v in period.items() if k != "From"})
@@ -297,15 +310,36 @@ def user_rates(path: Path) -> RateBook:
 
 
 def load_rates(path: Path) -> RateBook:
+    """A rates file read and checked; whatever it holds, a problem is a RatesError of one line."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as error:
         raise RatesError(f"{path}: cannot read: {error.strerror}") from error
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise RatesError(
+            f"{path}: line {line}: not UTF-8 text (byte 0x{data[error.start]:02x}); save it as UTF-8"
+        ) from None
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
         raise RatesError(f"{path}: not valid JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+    except RecursionError:
+        raise RatesError(f"{path}: nested too deeply (at most {_DEPTH} levels)") from None
+    _check_depth(document, str(path))
     return parse_rates(document, str(path))
+
+
+def _check_depth(document: Any, source: str) -> None:
+    """Refuse a document nested deeper than the format ever is, before anything walks it recursively."""
+    level = [document]
+    for _ in range(_DEPTH + 1):
+        level = [c for v in level if isinstance(v, dict | list) for c in (v.values() if isinstance(v, dict) else v)]
+        if not level:
+            return
+    raise RatesError(f"{source}: nested too deeply (at most {_DEPTH} levels)")
 
 
 def save_rates(path: Path, document: dict[str, Any]) -> RateBook:

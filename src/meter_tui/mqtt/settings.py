@@ -8,12 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
-from meter_tui.config import ConfigError
+from meter_tui.config import ConfigError, topic_problem
 
 DEFAULT_TOPIC = "meter-tui"
 DEFAULT_DISCOVERY_PREFIX = "homeassistant"
 PASSWORD_ENV = "METER_TUI_MQTT_PASSWORD"
-_TOPIC = re.compile(r"[^#+\x00]+")
 
 
 class MqttSettingsError(ConfigError):
@@ -66,8 +65,8 @@ def parse_mqtt_url(
     if not parts.hostname:
         raise MqttSettingsError(f"MQTT broker {_without_password(url)!r}: no host")
     for name, value in (("topic", topic), ("discovery prefix", discovery_prefix)):
-        if not _TOPIC.fullmatch(value) or value.startswith("/") or value.endswith("/"):
-            raise MqttSettingsError(f"MQTT {name} {value!r}: a topic without #, + or a leading or trailing /")
+        if (problem := topic_problem(value)) is not None:
+            raise MqttSettingsError(f"MQTT {name} {value!r}: {problem}")
     tls = parts.scheme == "mqtts"
     return MqttSettings(
         host=parts.hostname,

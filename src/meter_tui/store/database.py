@@ -9,7 +9,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from meter_tui.config import create_private, private_file
+from meter_tui.config import create_private, make_parent, private_file
 from meter_tui.store.backup import damaged_advice, not_damaged, read_only
 
 
@@ -124,7 +124,7 @@ def open_database(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
         if readonly:
             connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_parent(path)
             if words := read_only(path):
                 raise StoreError(words)
             create_private(path)  # SQLite gives the WAL and shared-memory files the database's mode
