@@ -135,10 +135,10 @@ def test_the_demo_and_replays_keep_histories_of_their_own(tmp_path: Path, monkey
     [
         ("[meter\nport = 1", "not valid TOML"),
         ("[mqtt]\nport = 1883\n", "[mqtt] port: unknown setting"),
-        ("[meter]\nport = 5\n", "[meter] port: expected str, got 5"),
+        ("[meter]\nport = 5\n", "[meter] port: text in quotes expected (got 5)"),
         ("[meter]\nspeed = 5\n", "[meter] speed: unknown setting"),
         ("[metre]\n", "[metre]: unknown section"),
-        ("[meter]\nbaudrate = true\n", "[meter] baudrate: expected int"),
+        ("[meter]\nbaudrate = true\n", "[meter] baudrate: a whole number expected (got true)"),
     ],
 )
 def test_a_broken_config_file_says_which_file_and_key(tmp_path: Path, text: str, message: str):

@@ -18,6 +18,8 @@ def _summary(result: ImportResult) -> str:
         return f"{result.path.name}: skipped, neither a P1 capture, a Fluvius export nor a day-ahead price CSV"
     if result.already:
         return f"{result.path.name}: already imported, nothing changed"
+    if result.nothing_good:
+        return f"{result.path.name}: nothing imported, all {result.rejected:,} rows with data refused"
     if result.kind == "prices":
         return (
             f"{result.path.name}: {result.records:,} rows, {result.rejected} rejected, {result.skipped} of another "
@@ -30,6 +32,16 @@ def _summary(result: ImportResult) -> str:
         f"{result.path.name}: {result.records:,} {unit}, {result.rejected} rejected: "
         f"{result.new_quarters:,} new quarters, {known:,} already known ({result.seconds:.1f} s)"
     )
+
+
+def _say(console: Console, result: ImportResult) -> None:
+    """The rows refused (the first ones by line, the rest counted), then the summary line."""
+    for problem in result.problems:
+        console.print(problem, markup=False, soft_wrap=True)
+    if result.rejected > len(result.problems) and result.kind != "capture":
+        more = result.rejected - len(result.problems)
+        console.print(f"{result.path.name}: {more:,} more rows refused, not listed", markup=False, soft_wrap=True)
+    console.print(_summary(result), markup=False, soft_wrap=True)
 
 
 def run_import(files: list[Path], db: Path) -> int:
@@ -60,10 +72,8 @@ def run_import(files: list[Path], db: Path) -> int:
                     result = import_file(connection, path, progress)
             else:
                 result = import_file(connection, path)
-            for problem in result.problems:
-                console.print(problem, markup=False, soft_wrap=True)
-            console.print(_summary(result), markup=False, soft_wrap=True)
-            if result.kind == "unknown":
+            _say(console, result)
+            if result.kind == "unknown" or result.nothing_good:
                 status = 1
     finally:
         connection.close()

@@ -11,15 +11,17 @@ P1 telegrams already filled is left as the meter measured it.
 from __future__ import annotations
 
 import csv
+import math
 import sqlite3
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from meter_tui.p1.values import BRUSSELS
 from meter_tui.store.database import transaction
-from meter_tui.store.localtime import day_key
+from meter_tui.store.localtime import day_key, implausible_time
 
 _HEADERS = {"Van datum": ("%d-%m-%Y", "nl"), "From (date)": ("%d/%m/%Y", "en")}
 _REGISTERS = {
@@ -40,27 +42,49 @@ def is_fluvius_export(head: bytes) -> bool:
     return any(text.startswith(name + ";") for name in _HEADERS)
 
 
+# The largest a row may hold: a quarter of 100 kWh is 400 kW, beyond any low-voltage connection (3x250 A is 173 kVA);
+# an hour of 100 m3 of gas is 16 times what a household's G6 meter passes; its kWh twin at 12 kWh/m3.
+_MAX_QUARTER_KWH = 100.0
+_MAX_HOUR_M3 = 100.0
+_MAX_HOUR_GAS_KWH = 1200.0
+NOT_UTF8 = "\ufffd"  # what a byte that is not UTF-8 is read as
+PROBLEMS_KEPT = 50  # refused rows listed by line; the rest are counted
+BATCH = 20_000  # quarters held in memory at once: a file of years streams through in batches of this size
+
+Quarters = dict[int, dict[str, int]]
+
+
 @dataclass(slots=True)
 class FluviusResult:
     rows: int = 0
     quarters: int = 0
     empty: int = 0
-    problems: list[str] = field(default_factory=list)
+    rejected: int = 0
+    problems: list[str] = field(default_factory=list)  # the first PROBLEMS_KEPT of the rows refused, by line
+
+    def refuse(self, problem: str) -> None:
+        """Count a refused row; keep its line for the user while there are few (a file of bad rows stays small)."""
+        self.rejected += 1
+        if len(self.problems) < PROBLEMS_KEPT:
+            self.problems.append(problem)
 
 
 def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    # A byte that is not UTF-8 spoils its row only, which is then refused by its line.
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
         yield from enumerate(csv.reader(handle, delimiter=";"), start=1)
 
 
-def read_export(
-    path: Path, progress: Callable[[int], None] | None = None
-) -> tuple[dict[int, dict[str, int]], FluviusResult]:
-    """Parse a Fluvius export into {UTC quarter start: {column: value}}; bad rows are reported and skipped."""
-    result = FluviusResult()
-    quarters: dict[int, dict[str, int]] = {}
+def export_batches(
+    path: Path, result: FluviusResult, progress: Callable[[int], None] | None = None
+) -> Iterator[Quarters]:
+    """The export as {UTC quarter start: {column: value}} batches of about BATCH quarters, read as a stream: a file
+    of 200 MB never sits in memory. A batch ends between intervals, so an hour's m3 and kWh gas rows stay together.
+    Bad rows are reported in `result` and skipped."""
+    batch: Quarters = {}
     seen: dict[tuple[str, str, str, str], int] = {}
     date_format = ""
+    now = time.time()
     for number, row in _rows(path):
         if number == 1:
             if not row or row[0] not in _HEADERS:
@@ -73,80 +97,125 @@ def read_export(
             continue
         result.rows += 1
         try:
-            start, column, value = _parse_row(row, date_format, seen)
+            start, column, value = _parse_row(row, date_format, seen, now)
         except ValueError as error:
-            result.problems.append(f"{path.name}: line {number}: {error}")
+            result.refuse(f"{path.name}: line {number}: {error}")
             continue
         if value is None:
             result.empty += 1
             continue
-        quarters.setdefault(start, {})[column] = value
+        if len(batch) >= BATCH and start not in batch:
+            result.quarters += len(batch)
+            yield batch
+            batch = {}
+        batch.setdefault(start, {})[column] = value
+    result.quarters += len(batch)
+    if batch:
+        yield batch
+
+
+def read_export(path: Path, progress: Callable[[int], None] | None = None) -> tuple[Quarters, FluviusResult]:
+    """The whole export at once (small files, tests); `import` streams it with `export_batches`."""
+    result = FluviusResult()
+    quarters: Quarters = {}
+    for batch in export_batches(path, result, progress):
+        quarters.update(batch)
     result.quarters = len(quarters)
     return quarters, result
 
 
-def _parse_row(
-    row: list[str], date_format: str, seen: dict[tuple[str, str, str, str], int]
-) -> tuple[int, str, int | None]:
-    if len(row) < 11:
-        raise ValueError(f"expected at least 11 fields, found {len(row)}")
-    from_date, from_time, register, volume, unit = row[0], row[1], row[7].strip(), row[8].strip(), row[9].strip()
+def _start(from_date: str, from_time: str, date_format: str, key: tuple[str, str, str, str],
+           seen: dict[tuple[str, str, str, str], int]) -> int:  # fmt: skip
+    """The UTC start of a row's interval. The repeated October hour: the first time this local time and register
+    appear it is summer time, the second time winter time (only those few rows are remembered)."""
     try:
         naive = datetime.strptime(f"{from_date} {from_time}", f"{date_format} %H:%M:%S")
     except ValueError:
         raise ValueError(f"bad date or time {from_date!r} {from_time!r}") from None
-    # The repeated October hour: the first time this local time and register appear it is summer time.
-    key = (from_date, from_time, register, unit)
-    occurrence = seen.get(key, 0)
-    seen[key] = occurrence + 1
-    local = naive.replace(tzinfo=BRUSSELS, fold=1 if occurrence else 0)
+    local = naive.replace(tzinfo=BRUSSELS)
+    if naive.hour == 2 and local.utcoffset() != local.replace(fold=1).utcoffset():
+        occurrence = seen.get(key, 0)
+        seen[key] = occurrence + 1
+        local = local.replace(fold=1 if occurrence else 0)
     start = int(local.timestamp())
     if start % 900:
         raise ValueError(f"{from_time} is not the start of a quarter-hour")
-    if not volume:
-        return start, "", None
+    return start
+
+
+def _amount(volume: str, most: float, unit: str) -> float:
+    """A row's volume: a finite number from 0 to `most` (inf, nan or 1e30 would end the import or the reports)."""
     try:
         amount = float(volume.replace(".", "").replace(",", ".")) if "," in volume else float(volume)
     except ValueError:
         raise ValueError(f"bad volume {volume!r}") from None
+    if not math.isfinite(amount):
+        raise ValueError(f"volume {volume!r} is not a finite number")
     if amount < 0:
         raise ValueError(f"negative volume {volume!r}")
+    if amount > most:
+        raise ValueError(f"volume {volume!r} is more than {most:g} {unit}, not a household's")
+    return amount
+
+
+def _parse_row(
+    row: list[str], date_format: str, seen: dict[tuple[str, str, str, str], int], now: float
+) -> tuple[int, str, int | None]:
+    if len(row) < 11:
+        raise ValueError(f"expected at least 11 fields, found {len(row)}")
+    if any(NOT_UTF8 in cell for cell in row):
+        raise ValueError("not UTF-8 text")
+    from_date, from_time, register, volume, unit = row[0], row[1], row[7].strip(), row[8].strip(), row[9].strip()
+    start = _start(from_date, from_time, date_format, (from_date, from_time, register, unit), seen)
+    if (wrong := implausible_time(start, now)) is not None:
+        raise ValueError(wrong)
+    if not volume:
+        return start, "", None
     lowered = register.lower()
     if lowered in _REGISTERS:
         if unit != "kWh":
             raise ValueError(f"electricity in {unit!r}, expected kWh")
-        return start, _REGISTERS[lowered], round(amount * 1000)
+        return start, _REGISTERS[lowered], round(_amount(volume, _MAX_QUARTER_KWH, "kWh a quarter") * 1000)
     if lowered in _GAS:
         if unit in ("m³", "m3"):
-            return start, "gas_l", round(amount * 1000)
-        if unit == "kWh":
-            return start, "gas_wh", round(amount * 1000)  # the m3 row's twin: the month's conversion factor
+            return start, "gas_l", round(_amount(volume, _MAX_HOUR_M3, "m3 an hour") * 1000)
+        if unit == "kWh":  # the m3 row's twin: the month's conversion factor
+            return start, "gas_wh", round(_amount(volume, _MAX_HOUR_GAS_KWH, "kWh an hour") * 1000)
         raise ValueError(f"gas in {unit!r}, expected m³ or kWh")
     raise ValueError(f"unknown register {register!r}")
 
 
-def store_export(connection: sqlite3.Connection, quarters: dict[int, dict[str, int]]) -> None:
-    """Write the quarters in one transaction: set, never add; P1-measured quarters are kept as they are."""
-    columns = ("import_day_wh", "import_night_wh", "export_day_wh", "export_night_wh", "gas_l")
+_COLUMNS = ("import_day_wh", "import_night_wh", "export_day_wh", "export_night_wh", "gas_l")
+
+
+def _write_batch(db: sqlite3.Connection, quarters: Quarters) -> None:
+    for column in _COLUMNS:
+        db.executemany(
+            f"INSERT INTO quarter (start, day, {column}, source) VALUES (?, ?, ?, 'fluvius')"  # column: one of ours
+            f" ON CONFLICT(start) DO UPDATE SET {column} = excluded.{column} WHERE source = 'fluvius'",
+            ((start, day_key(start), values[column]) for start, values in quarters.items() if column in values),
+        )
+    db.executemany(
+        "UPDATE quarter SET average_w = (import_day_wh + import_night_wh) * 4 WHERE start = ? AND source = 'fluvius'",
+        ((start,) for start, values in quarters.items() if values.keys() - {"gas_l", "gas_wh"}),
+    )
+
+
+def store_export(connection: sqlite3.Connection, batches: Iterable[Quarters]) -> None:
+    """Write the batches in one transaction (all of the file or none of it): set, never add; P1-measured quarters
+    are kept as they are. The gas conversion factors are summed over the whole file."""
+    months: dict[str, tuple[int, int]] = {}
 
     def write(db: sqlite3.Connection) -> None:
-        for column in columns:
-            rows = [(start, day_key(start), values[column]) for start, values in quarters.items() if column in values]
-            db.executemany(
-                f"INSERT INTO quarter (start, day, {column}, source) VALUES (?, ?, ?, 'fluvius')"  # column: one of ours
-                f" ON CONFLICT(start) DO UPDATE SET {column} = excluded.{column} WHERE source = 'fluvius'",
-                rows,
-            )
-        electric = [(start,) for start, values in quarters.items() if values.keys() - {"gas_l", "gas_wh"}]
-        db.executemany(
-            "UPDATE quarter SET average_w = (import_day_wh + import_night_wh) * 4"
-            " WHERE start = ? AND source = 'fluvius'",
-            electric,
-        )
+        for quarters in batches:
+            _write_batch(db, quarters)
+            for month, (wh, litres) in gas_months(quarters).items():
+                known_wh, known_litres = months.get(month, (0, 0))
+                months[month] = (known_wh + wh, known_litres + litres)
         db.executemany(
             "INSERT INTO gas_factor (month, kwh, m3) VALUES (?, ?, ?)"
             " ON CONFLICT(month) DO UPDATE SET kwh = excluded.kwh, m3 = excluded.m3",
-            [(month, wh / 1000, litres / 1000) for month, (wh, litres) in gas_months(quarters).items()],
+            [(month, wh / 1000, litres / 1000) for month, (wh, litres) in months.items()],
         )
 
     transaction(connection, write)

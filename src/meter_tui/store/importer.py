@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from meter_tui.p1.reader import ReadResult, TelegramReader
-from meter_tui.store.fluvius import is_fluvius_export, read_export, store_export
+from meter_tui.store.fluvius import FluviusResult, export_batches, is_fluvius_export, store_export
 from meter_tui.store.ingest import Ingestor
 from meter_tui.store.prices import is_price_csv, read_prices, store_prices
 
@@ -35,6 +35,15 @@ class ImportResult:
     already: bool = False
     changed: int = 0  # prices: quarters whose price the file changed
     problems: list[str] = field(default_factory=list)
+
+    @property
+    def nothing_good(self) -> bool:
+        """A CSV whose every row with data was refused: an error, and not remembered as imported."""
+        return (
+            self.kind in ("fluvius", "prices")
+            and self.rejected > 0
+            and self.records - self.rejected - self.skipped <= 0
+        )
 
 
 Progress = Callable[[int, int, int], None]  # (done, total, rejected) in the unit of the file: bytes or lines
@@ -77,6 +86,9 @@ def import_file(connection: sqlite3.Connection, path: Path, progress: Progress |
         else:
             _import_capture(connection, path, result, progress)
         result.new_quarters = _quarter_count(connection) - before
+    if result.nothing_good:  # importing the file again once it is mended must not say "already imported"
+        result.seconds = time.perf_counter() - started
+        return result
     connection.execute(
         "INSERT OR REPLACE INTO imported_file (sha256, name, imported, kind, records) VALUES (?, ?, ?, ?, ?)",
         (digest, path.name, int(time.time()), kind, result.records),
@@ -97,11 +109,14 @@ def _peek(path: Path) -> bytes:
 def _import_fluvius(
     connection: sqlite3.Connection, path: Path, result: ImportResult, progress: Progress | None
 ) -> None:
-    total = sum(1 for _ in path.open("rb"))
-    quarters, parsed = read_export(path, (lambda line: progress(line, total, 0)) if progress else None)
-    store_export(connection, quarters)
+    with path.open("rb") as handle:
+        total = sum(1 for _ in handle)
+    parsed = FluviusResult()
+    store_export(
+        connection, export_batches(path, parsed, (lambda line: progress(line, total, 0)) if progress else None)
+    )
     result.records = parsed.rows
-    result.rejected = len(parsed.problems)
+    result.rejected = parsed.rejected
     result.skipped = parsed.empty
     result.quarters = parsed.quarters
     result.problems.extend(parsed.problems)
@@ -113,7 +128,7 @@ def _import_prices(connection: sqlite3.Connection, path: Path, result: ImportRes
     prices, parsed = read_prices(path)
     result.new_quarters, result.changed = store_prices(connection, prices)
     result.records = parsed.rows
-    result.rejected = len(parsed.problems)
+    result.rejected = parsed.rejected
     result.skipped = parsed.left_out
     result.quarters = parsed.quarters
     result.problems.extend(parsed.problems)

@@ -38,3 +38,17 @@ def local_time(utc_seconds: int) -> datetime:
 
 def next_day(day: date) -> date:
     return day + timedelta(days=1)
+
+
+EARLIEST = local_midnight_utc(date(2000, 1, 1))  # before any digital meter or day-ahead market in Belgium
+AHEAD = 2 * 86400  # day-ahead prices are published for tomorrow; a little more for a clock that is off
+
+
+def implausible_time(utc_seconds: int, now: float) -> str | None:
+    """Why a quarter start read from a file cannot be true (before 2000, or after tomorrow), or None. A row dated
+    9999 would be stored and then break `export` and every report that spans it."""
+    if utc_seconds < EARLIEST:
+        return f"{local_time(utc_seconds):%Y-%m-%d} is before 2000"
+    if utc_seconds > now + AHEAD:
+        return f"{local_time(utc_seconds):%Y-%m-%d} is in the future"
+    return None

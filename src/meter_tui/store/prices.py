@@ -19,9 +19,11 @@ nothing; a bad row is reported with its line and skipped, never stored as zero.
 from __future__ import annotations
 
 import csv
+import math
 import re
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
@@ -29,6 +31,8 @@ from pathlib import Path
 
 from meter_tui.p1.values import BRUSSELS
 from meter_tui.store.database import transaction
+from meter_tui.store.fluvius import NOT_UTF8, PROBLEMS_KEPT
+from meter_tui.store.localtime import implausible_time
 
 _ENTSOE_TIME = "MTU (CET/CEST)"
 _PLAIN = ("time", "eur_per_mwh")
@@ -42,7 +46,14 @@ class PriceResult:
     rows: int = 0
     quarters: int = 0
     left_out: int = 0  # rows of another sequence or area
-    problems: list[str] = field(default_factory=list)
+    rejected: int = 0
+    problems: list[str] = field(default_factory=list)  # the first PROBLEMS_KEPT of the rows refused, by line
+
+    def refuse(self, problem: str) -> None:
+        """Count a refused row; keep its line for the user while there are few."""
+        self.rejected += 1
+        if len(self.problems) < PROBLEMS_KEPT:
+            self.problems.append(problem)
 
 
 def _header(head: bytes) -> list[str]:
@@ -65,25 +76,35 @@ def _price_column(columns: list[str]) -> int | None:
 def read_prices(path: Path) -> tuple[dict[int, float], PriceResult]:
     """{UTC quarter start: EUR/MWh} from either format; bad rows are reported by line and skipped."""
     result = PriceResult()
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        rows = list(enumerate(csv.reader(handle), start=1))
-    if not rows:
-        raise ValueError(f"{path}: empty file")
-    columns = [c.strip() for c in rows[0][1]]
-    if [c.lower() for c in columns[:2]] == list(_PLAIN):
-        prices = _plain(path.name, rows[1:], result)
-    else:
-        prices = _entsoe(path.name, columns, rows[1:], result)
+    # A byte that is not UTF-8 spoils its row only, which is then refused by its line.
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+        rows = enumerate(csv.reader(handle), start=1)  # read as a stream: only the prices are kept
+        header = next(rows, None)
+        if header is None:
+            raise ValueError(f"{path}: empty file")
+        columns = [c.strip() for c in header[1]]
+        if [c.lower() for c in columns[:2]] == list(_PLAIN):
+            prices = _plain(path.name, rows, result)
+        else:
+            prices = _entsoe(path.name, columns, rows, result)
     result.quarters = len(prices)
     return prices, result
 
 
-def _filled(rows: list[tuple[int, list[str]]], result: PriceResult) -> Iterator[tuple[int, list[str]]]:
-    """The rows that hold anything, counted."""
+def _filled(name: str, rows: Iterable[tuple[int, list[str]]], result: PriceResult) -> Iterator[tuple[int, list[str]]]:
+    """The rows that hold anything, counted; a row with bytes that are not UTF-8 is refused here."""
     for number, row in rows:
         if any(cell.strip() for cell in row):
             result.rows += 1
+            if any(NOT_UTF8 in cell for cell in row):
+                result.refuse(f"{name}: line {number}: not UTF-8 text")
+                continue
             yield number, row
+
+
+# EPEX SPOT's harmonised day-ahead limits are -500 and +4,000 EUR/MWh (since 2023; +3,000 before); the bound leaves
+# room for the limits to move, and refuses what only a broken file holds (inf, nan, 1e30).
+PRICE_BOUND = 10_000.0
 
 
 def _price(text: str) -> float:
@@ -91,9 +112,22 @@ def _price(text: str) -> float:
     if value in _MISSING:
         raise ValueError("no price")
     try:
-        return float(value.replace(",", "."))
+        price = float(value.replace(",", "."))
     except ValueError:
         raise ValueError(f"bad price {value!r}") from None
+    if not math.isfinite(price):
+        raise ValueError(f"price {value!r} is not a finite number")
+    if abs(price) > PRICE_BOUND:
+        raise ValueError(f"price {value!r} is not within -{PRICE_BOUND:,.0f} and {PRICE_BOUND:,.0f} EUR/MWh")
+    return price
+
+
+def _plausible(start: datetime, now: float) -> int:
+    """The UTC start of a price's interval, refused when before 2000 or after tomorrow."""
+    seconds = int(start.timestamp())
+    if (wrong := implausible_time(seconds, now)) is not None:
+        raise ValueError(wrong)
+    return seconds
 
 
 def _local(text: str, seen: dict[str, int]) -> datetime:
@@ -122,7 +156,9 @@ def _spread(prices: dict[int, float], start: int, minutes: int, price: float) ->
         prices[start + quarter * 900] = price
 
 
-def _entsoe(name: str, columns: list[str], rows: list[tuple[int, list[str]]], result: PriceResult) -> dict[int, float]:
+def _entsoe(
+    name: str, columns: list[str], rows: Iterable[tuple[int, list[str]]], result: PriceResult
+) -> dict[int, float]:
     lowered = [c.lower() for c in columns]
     time_at, price_at = lowered.index(_ENTSOE_TIME.lower()), _price_column(lowered)
     assert price_at is not None
@@ -130,7 +166,8 @@ def _entsoe(name: str, columns: list[str], rows: list[tuple[int, list[str]]], re
     area_at = lowered.index("area") if "area" in lowered else None
     prices: dict[int, float] = {}
     seen: dict[str, int] = {}
-    for number, row in _filled(rows, result):
+    now = time.time()
+    for number, row in _filled(name, rows, result):
         try:
             if len(row) <= max(time_at, price_at):
                 raise ValueError(f"expected {len(columns)} fields, found {len(row)}")
@@ -146,9 +183,9 @@ def _entsoe(name: str, columns: list[str], rows: list[tuple[int, list[str]]], re
             start = _local(begin, seen)
             minutes = _minutes(start, _local(end, {}))
             _check_quarter(start)
-            _spread(prices, int(start.timestamp()), minutes, _price(row[price_at]))
+            _spread(prices, _plausible(start, now), minutes, _price(row[price_at]))
         except ValueError as error:
-            result.problems.append(f"{name}: line {number}: {error}")
+            result.refuse(f"{name}: line {number}: {error}")
     return prices
 
 
@@ -166,10 +203,11 @@ def _check_quarter(start: datetime) -> None:
         raise ValueError(f"{start:%H:%M:%S} is not the start of a quarter-hour")
 
 
-def _plain(name: str, rows: list[tuple[int, list[str]]], result: PriceResult) -> dict[int, float]:
+def _plain(name: str, rows: Iterable[tuple[int, list[str]]], result: PriceResult) -> dict[int, float]:
     parsed: list[tuple[int, float]] = []
     seen: dict[str, int] = {}
-    for number, row in _filled(rows, result):
+    now = time.time()
+    for number, row in _filled(name, rows, result):
         try:
             if len(row) < 2:
                 raise ValueError(f"expected time,eur_per_mwh, found {len(row)} field")
@@ -183,9 +221,9 @@ def _plain(name: str, rows: list[tuple[int, list[str]]], result: PriceResult) ->
                 seen[text] = occurrence + 1
                 moment = moment.replace(tzinfo=BRUSSELS, fold=1 if occurrence else 0)
             _check_quarter(moment)
-            parsed.append((int(moment.timestamp()), _price(row[1])))
+            parsed.append((_plausible(moment, now), _price(row[1])))
         except ValueError as error:
-            result.problems.append(f"{name}: line {number}: {error}")
+            result.refuse(f"{name}: line {number}: {error}")
     starts = sorted({start for start, _ in parsed})
     steps = [b - a for a, b in pairwise(starts)]
     hourly = bool(steps) and all(s % 3600 == 0 for s in starts) and min(steps) >= 3600
