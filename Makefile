@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint format bench bench-parse bench-store bench-app bench-compare bench-soak clean
+.PHONY: demo test lint format bench bench-parse bench-store bench-import bench-app bench-compare bench-soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,13 +27,16 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: bench-parse bench-store bench-app bench-compare
+bench: bench-parse bench-store bench-import bench-app bench-compare
 
 bench-parse: $(STAMP)
 	$(BIN)/python bench/parse_bench.py
 
 bench-store: $(STAMP)
 	$(BIN)/python bench/store_bench.py
+
+bench-import: $(STAMP)
+	$(BIN)/python bench/import_bench.py
 
 bench-compare: $(STAMP)
 	$(BIN)/python bench/compare_bench.py

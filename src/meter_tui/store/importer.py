@@ -109,8 +109,10 @@ def _peek(path: Path) -> bytes:
 def _import_fluvius(
     connection: sqlite3.Connection, path: Path, result: ImportResult, progress: Progress | None
 ) -> None:
-    with path.open("rb") as handle:
-        total = sum(1 for _ in handle)
+    total = 0
+    if progress is not None:  # the bar needs the line count: one more pass over the file, as a stream
+        with path.open("rb") as handle:
+            total = sum(1 for _ in handle)
     parsed = FluviusResult()
     store_export(
         connection, export_batches(path, parsed, (lambda line: progress(line, total, 0)) if progress else None)
