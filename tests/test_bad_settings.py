@@ -183,3 +183,19 @@ def test_good_rates_still_price_the_history(history: Path, tmp_path: Path):
                      "--to", "2023-11-30")  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["months"][0]["cost_eur"] > 0
+
+
+def test_a_history_on_a_disk_that_is_not_mounted_is_refused_by_every_command(tmp_path: Path):
+    usb = tmp_path / "usb"
+    usb.symlink_to(tmp_path / "media" / "disk")
+    config = tmp_path / "config.toml"
+    config.write_text(f'[store]\ndb = "{usb}/meter.sqlite"\n', encoding="utf-8")
+    for command in (["record", "--port", "/dev/null"], ["report"], ["import", str(ELECTRICITY)]):
+        done = meter_tui(*command, env={"METER_TUI_CONFIG": str(config)}, timeout=60)
+        one_error(done, f"the history's folder {usb} is a link to {tmp_path / 'media' / 'disk'}, which does not exist")
+    assert not (tmp_path / "media").exists()
+
+
+def test_serve_refuses_db_naming_a_folder_before_serving(tmp_path: Path):
+    done = meter_tui("serve", "--demo", "--port", "0", "--db", str(tmp_path), timeout=60)
+    one_error(done, f"--db {tmp_path}: is a directory")

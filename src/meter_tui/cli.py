@@ -177,13 +177,20 @@ def _store_options(parser: argparse.ArgumentParser, *, rates: bool = True) -> No
         parser.add_argument("--rates", type=Path, metavar="PATH", help="rates.json (default: in the user config dir)")
 
 
+def _check_db(db: Path | None) -> None:
+    """`--db` naming a folder is refused before anything opens (or chmods) it."""
+    if db is not None and db.is_dir():
+        raise ConfigError(f"--db {db}: is a directory, expected the history file (such as {db}/meter.sqlite)")
+
+
 def db_path(args: argparse.Namespace, config: Config) -> Path:
-    """The history this command uses; `--db` naming a folder is refused before anything opens (or chmods) it."""
-    if args.db is not None and args.db.is_dir():
-        raise ConfigError(f"--db {args.db}: is a directory, expected the history file (such as {args.db}/meter.sqlite)")
-    return history_path(
+    """The history this command uses; on a disk that is not mounted, refused with a line saying so."""
+    _check_db(args.db)
+    path = history_path(
         config, args.db, demo=getattr(args, "demo", False), replay=getattr(args, "replay", None) is not None
     )
+    settings.check_mounted(path.parent, "the history's folder")
+    return path
 
 
 def _rates(args: argparse.Namespace) -> Path:
@@ -222,6 +229,7 @@ def _app_command(args: argparse.Namespace) -> int:
 def served_app_arguments(args: argparse.Namespace) -> list[str]:
     """The command line of the app that `serve` starts for each browser tab: its source and store options."""
     _choice(args)  # a bad --speed is refused here, not in every tab
+    _check_db(args.db)
     forwarded: list[str] = []
     if args.port:
         forwarded += ["--port", args.port]
