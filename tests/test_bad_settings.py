@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from meter_tui.energy.rates import EXAMPLE_RATES, parse_rates
+from meter_tui.services.prices import Prices
 from tests.conftest import FLUVIUS
 
 ELECTRICITY = FLUVIUS / "en_electricity_15min_2023-10-22_2025-04-26.csv"
@@ -199,3 +201,13 @@ def test_a_history_on_a_disk_that_is_not_mounted_is_refused_by_every_command(tmp
 def test_serve_refuses_db_naming_a_folder_before_serving(tmp_path: Path):
     done = meter_tui("serve", "--demo", "--port", "0", "--db", str(tmp_path), timeout=60)
     one_error(done, f"--db {tmp_path}: is a directory")
+
+
+@pytest.mark.parametrize("content", [b'{"Electricity": {"+": {"Day": NaN}}}', b"{\xff}", b"[" * 100_000])
+def test_the_app_runs_on_the_example_prices_and_says_why_the_file_was_refused(tmp_path: Path, content: bytes):
+    """The app's prices (services.prices): a broken rates.json is one line on the Settings screen, never a crash."""
+    rates = tmp_path / "rates.json"
+    rates.write_bytes(content)
+    prices = Prices(rates)
+    assert prices.view.error.startswith(f"{rates}: ") and "\n" not in prices.view.error
+    assert prices.book.current == parse_rates(EXAMPLE_RATES).current
