@@ -23,7 +23,7 @@ from pathlib import Path
 
 from meter_tui.p1.values import BRUSSELS
 from meter_tui.store.database import transaction
-from meter_tui.store.localtime import day_key, implausible_time
+from meter_tui.store.localtime import day_key, implausible_time, in_brussels
 
 _HEADERS = {"Van datum": ("%d-%m-%Y", "nl"), "From (date)": ("%d/%m/%Y", "en")}
 _REGISTERS = {
@@ -140,18 +140,12 @@ def _clock(text: str) -> dt_time:
 
 def _start(from_date: str, from_time: str, date_format: str, key: tuple[str, str, str, str],
            seen: dict[tuple[str, str, str, str], int]) -> int:  # fmt: skip
-    """The UTC start of a row's interval. The repeated October hour: the first time this local time and register
-    appear it is summer time, the second time winter time (only those few rows are remembered)."""
+    """The UTC start of a row's interval (the repeated October hour told apart by its local time and register)."""
     try:
         naive = datetime.combine(_day(from_date, date_format), _clock(from_time))
     except ValueError:
         raise ValueError(f"bad date or time {from_date!r} {from_time!r}") from None
-    local = naive.replace(tzinfo=BRUSSELS)
-    if naive.hour == 2 and local.utcoffset() != local.replace(fold=1).utcoffset():
-        occurrence = seen.get(key, 0)
-        seen[key] = occurrence + 1
-        local = local.replace(fold=1 if occurrence else 0)
-    start = int(local.timestamp())
+    start = int(in_brussels(naive, key, seen).timestamp())
     if start % 900:
         raise ValueError(f"{from_time} is not the start of a quarter-hour")
     return start

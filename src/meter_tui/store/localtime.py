@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any
 
 from meter_tui.p1.values import BRUSSELS
 
@@ -52,3 +54,15 @@ def implausible_time(utc_seconds: int, now: float) -> str | None:
     if utc_seconds > now + AHEAD:
         return f"{local_time(utc_seconds):%Y-%m-%d} is in the future"
     return None
+
+
+def in_brussels(naive: datetime, key: Hashable, seen: dict[Any, int]) -> datetime:
+    """A local time read from a file, made aware. The October night's repeated hour: the first time `key` is seen
+    it is summer time, the second time winter time. Only such hours are remembered in `seen`, so a file of years
+    keeps a handful of keys, not one per row."""
+    local = naive.replace(tzinfo=BRUSSELS)
+    if naive.hour == 2 and local.utcoffset() != local.replace(fold=1).utcoffset():
+        occurrence = seen.get(key, 0)
+        seen[key] = occurrence + 1
+        local = local.replace(fold=1 if occurrence else 0)
+    return local

@@ -32,7 +32,7 @@ from pathlib import Path
 from meter_tui.p1.values import BRUSSELS
 from meter_tui.store.database import transaction
 from meter_tui.store.fluvius import NOT_UTF8, PROBLEMS_KEPT
-from meter_tui.store.localtime import implausible_time
+from meter_tui.store.localtime import implausible_time, in_brussels
 
 _ENTSOE_TIME = "MTU (CET/CEST)"
 _PLAIN = ("time", "eur_per_mwh")
@@ -143,12 +143,8 @@ def _local(text: str, seen: dict[str, int]) -> datetime:
     else:
         raise ValueError(f"bad time {text.strip()!r}")
     if mark is not None:
-        fold = 1 if mark.group(1) == "CET" else 0
-    else:
-        occurrence = seen.get(bare, 0)
-        seen[bare] = occurrence + 1
-        fold = 1 if occurrence else 0
-    return naive.replace(tzinfo=BRUSSELS, fold=fold)
+        return naive.replace(tzinfo=BRUSSELS, fold=1 if mark.group(1) == "CET" else 0)
+    return in_brussels(naive, bare, seen)
 
 
 def _spread(prices: dict[int, float], start: int, minutes: int, price: float) -> None:
@@ -217,9 +213,7 @@ def _plain(name: str, rows: Iterable[tuple[int, list[str]]], result: PriceResult
             except ValueError:
                 raise ValueError(f"bad time {text!r} (ISO 8601 expected)") from None
             if moment.tzinfo is None:
-                occurrence = seen.get(text, 0)
-                seen[text] = occurrence + 1
-                moment = moment.replace(tzinfo=BRUSSELS, fold=1 if occurrence else 0)
+                moment = in_brussels(moment, text, seen)
             _check_quarter(moment)
             parsed.append((_plausible(moment, now), _price(row[1])))
         except ValueError as error:
