@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import FLUVIUS
 from tests.test_bad_settings import meter_tui
+from tests.test_invoice import entsoe_csv
 
 ELECTRICITY = FLUVIUS / "en_electricity_15min_2023-10-22_2025-04-26.csv"
 GAS = FLUVIUS / "nl_gas_uur_2022-01-10_2024-09-29.csv"
@@ -144,3 +145,25 @@ def test_a_price_csv_of_only_bad_rows_fails(tmp_path: Path):
     done = meter_tui("import", str(csv), "--db", str(tmp_path / "meter.sqlite"))
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "prices.csv: nothing imported, all 2 rows with data refused" in done.stderr
+
+
+def test_bad_rows_of_an_entsoe_export_are_refused_by_line(tmp_path: Path):
+    csv = tmp_path / "GUI_ENERGY_PRICES.csv"
+    entsoe_csv(csv, [
+        '"01/10/2025 00:00:00 - 01/10/2025 00:15:00","BZN|BE","Without Sequence","81.20","",""',
+        '"01/10/2025 00:15:00 - 01/10/2025 00:30:00","BZN|BE","Without Sequence","Infinity","",""',
+        '"01/10/2025 00:30:00 - 01/10/2025 00:45:00","BZN|BE","Without Sequence","4e20","",""',
+        '"01/10/2099 00:45:00 - 01/10/2099 01:00:00","BZN|BE","Without Sequence","40","",""',
+        '"01/10/2025 00:45:00 - 01/10/2025 01:00:00","BZN|BE","Without Sequence","-499.99","",""',
+    ])  # fmt: skip
+    db = tmp_path / "meter.sqlite"
+    done = meter_tui("import", str(csv), "--db", str(db))
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert refusals(done.stderr) == [
+        "GUI_ENERGY_PRICES.csv: line 3: price 'Infinity' is not a finite number",
+        "GUI_ENERGY_PRICES.csv: line 4: price '4e20' is not within -10,000 and 10,000 EUR/MWh",
+        "GUI_ENERGY_PRICES.csv: line 5: 2099-10-01 is in the future",
+    ]
+    with sqlite3.connect(db) as connection:
+        stored = connection.execute("SELECT eur_mwh FROM day_ahead_price ORDER BY start").fetchall()
+    assert stored == [(81.2,), (-499.99,)]
