@@ -211,3 +211,12 @@ def test_the_app_runs_on_the_example_prices_and_says_why_the_file_was_refused(tm
     prices = Prices(rates)
     assert prices.view.error.startswith(f"{rates}: ") and "\n" not in prices.view.error
     assert prices.book.current == parse_rates(EXAMPLE_RATES).current
+
+
+def test_a_password_in_the_config_files_mqtt_url_gets_the_warning_too(tmp_path: Path, history: Path):
+    config = tmp_path / "config.toml"
+    config.write_text('[mqtt]\nurl = "mqtt://ha:secret@127.0.0.1:1883"\n', encoding="utf-8")
+    config.chmod(0o640)
+    done = meter_tui("check", "--db", str(history), env={"METER_TUI_CONFIG": str(config)})
+    assert f"meter-tui: warning: {config} holds the MQTT password and is readable by others (mode 0640)" in done.stderr
+    assert "secret" not in done.stderr and "Traceback" not in done.stderr

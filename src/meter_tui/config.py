@@ -265,8 +265,10 @@ def _document(path: Path) -> dict[str, Any]:
 
 
 def _readable_secret(path: Path, mqtt: dict[str, Any]) -> tuple[str, ...]:
-    """A warning, like ssh's, when the file holds the MQTT password and others may read it."""
-    if "password" not in mqtt:
+    """A warning, like ssh's, when the file holds the MQTT password (as a key or in the URL) and others may read
+    it."""
+    in_url = "@" in mqtt.get("url", "") and ":" in mqtt["url"].partition("://")[2].rpartition("@")[0]
+    if "password" not in mqtt and not in_url:
         return ()
     try:
         mode = stat.S_IMODE(path.stat().st_mode)
