@@ -19,6 +19,10 @@ file named by METER_TUI_CONFIG. The command line wins over the environment, whic
     password = "..."             # or METER_TUI_MQTT_PASSWORD; kept out of the command line and of `ps`
     topic = "meter-tui"
     discovery_prefix = "homeassistant"
+
+Every key is checked for its type and range when the file is read (`_KEYS`), and an unknown key is an error, not a
+warning: a misspelt setting would otherwise silently not apply. Each refusal is one line, "<file>: [section] key:
+what is wrong (got VALUE)", never showing the password.
 """
 
 from __future__ import annotations
