@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ipaddress
 import json
-import socket
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -250,31 +248,22 @@ def served_app_arguments(args: argparse.Namespace) -> list[str]:
 
 
 def _serve_command(args: argparse.Namespace) -> int:
-    import secrets  # noqa: PLC0415
-
-    from meter_tui.ui.serve import serve  # noqa: PLC0415
+    from meter_tui.ui.serve import ServeOptions, serve  # noqa: PLC0415
+    from meter_tui.ui.serve_token import announce, serve_token, start_urls  # noqa: PLC0415
 
     forwarded = served_app_arguments(args)
-    token = args.token
-    if token is None and not _loopback(args.host):
-        token = secrets.token_urlsafe(18)
-    if token:
-        shown = args.public_url or f"http://{socket.gethostname() if args.host in ('0.0.0.0', '::') else args.host}"
-        if not args.public_url:
-            shown += f":{args.http_port}"
-        print(f"meter-tui serve: open {shown.rstrip('/')}/?token={token}  (the token is needed; a request "
-              "without it gets 403)", file=sys.stderr, flush=True)  # fmt: skip
-    serve(forwarded, host=args.host, port=args.http_port, public_url=args.public_url, folder=serve_dir(), token=token)
+    if args.max_tabs < 1 or not args.idle_minutes > 0:
+        raise ConfigError("serve: --max-tabs must be at least 1 and --idle-minutes above 0")
+    folder = serve_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    token = serve_token(args.token, args.token_file, args.host, folder)
+    urls = start_urls(args.host, args.http_port, args.public_url)
+    print(announce(urls, token, terminal=sys.stderr.isatty()), file=sys.stderr, flush=True)
+    options = ServeOptions(host=args.host, port=args.http_port, public_url=args.public_url,
+                           token=token.value if token else None, allow_hosts=tuple(args.allow_host),
+                           max_tabs=args.max_tabs, idle_seconds=args.idle_minutes * 60)  # fmt: skip
+    serve(forwarded, options, folder)
     return 0
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _import_command(args: argparse.Namespace) -> int:
@@ -388,8 +377,16 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine)")
     server.add_argument("--port", dest="http_port", type=int, default=8000, help="HTTP port (default 8000)")
     server.add_argument("--public-url", help="the URL the browser uses, behind an ssh tunnel or a proxy")
-    server.add_argument("--token", help="the token a browser must give (?token=...); made up and printed when "
-                        "serving on anything but loopback")  # fmt: skip
+    server.add_argument("--token-file", type=Path, metavar="FILE", help="the token a browser must give (?token=...), "
+                        "read from FILE; or set METER_TUI_SERVE_TOKEN. Off loopback without one, a token is made "
+                        "up and kept in the serve folder")  # fmt: skip
+    server.add_argument("--token", help="the token on the command line (shown by `ps`: prefer --token-file)")
+    server.add_argument("--allow-host", action="append", default=[], metavar="NAME", help="one more name the "
+                        "browser may use for this server (besides this machine's and --public-url's)")  # fmt: skip
+    server.add_argument("--max-tabs", type=int, default=4, metavar="N", help="browser tabs served at once (default "
+                        "4; each runs its own app)")  # fmt: skip
+    server.add_argument("--idle-minutes", type=float, default=30.0, metavar="M", help="a tab without a key or click "
+                        "for M minutes ends (default 30)")  # fmt: skip
     server.add_argument("--allow-edit", action="store_true", help="let browser tabs change the prices (read-only "
                         "otherwise)")  # fmt: skip
     _source_options(server, port_flag="--meter-port")

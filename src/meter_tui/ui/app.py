@@ -58,7 +58,8 @@ class KeysScreen(ModalScreen[None]):
         lines = [Text.assemble((entry.key, "bold"), f"  {entry.title:<9} {entry.summary}") for entry in SCREENS]
         for entry in SCREENS:
             # The screen's own keys, not those every Textual screen inherits (tab, copy).
-            if own := [b for b in vars(entry.screen).get("BINDINGS", []) if b.description]:
+            own = [b for b in vars(entry.screen).get("BINDINGS", []) if b.description]
+            if own := [b for b in own if not (b.action == "save" and self.app.read_only)]:
                 lines.append(Text.assemble((f"{entry.title}: ", "bold"), _described(own)))
         general = [b for b in self.app.BINDINGS if isinstance(b, Binding) and "switch_mode" not in b.action]
         lines += [Text(), _described(general), Text.assemble(("ctrl+p", "bold"), " command palette")]

@@ -132,9 +132,15 @@ class SettingsScreen(MeterScreen):
             self.query_one("#save", Button).disabled = True
         self.query_one("#source-panel").border_title = "Source and history"
         self.query_one("#rates-panel-edit").border_title = "Prices: rates.json"
-        self.query_one("#rates-panel-edit").border_subtitle = "ctrl+s save · escape leave the field"
+        self.query_one("#rates-panel-edit").border_subtitle = (
+            "read-only" if self.meter.read_only else "ctrl+s save · escape leave the field"
+        )
         self._fill()
         super().on_mount()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A read-only tab (served without --allow-edit) has no save key: the footer does not offer it."""
+        return not (action == "save" and self.meter.read_only)
 
     def _fill(self) -> None:
         prices = self.meter.prices
