@@ -218,7 +218,7 @@ def test_the_tabs_are_capped_with_a_clear_refusal(loopback: Served):
                 async with session.ws_connect(ws) as third:
                     refusal = await third.receive(timeout=10)
                 assert refusal.type == aiohttp.WSMsgType.CLOSE and refusal.data == 1013
-                assert "2 tabs are open" in refusal.extra and "--max-tabs" in refusal.extra
+                assert "at most 2 tabs at once" in refusal.extra and "--max-tabs" in refusal.extra
                 status, page = get(f"{loopback.base}/")
                 assert status == 503 and "--max-tabs" in page
                 await first.close()

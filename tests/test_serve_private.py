@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import select
 import subprocess
 import sys
 import time
@@ -97,7 +98,7 @@ def test_with_the_token_the_page_sets_a_cookie_that_opens_the_websocket(private:
     assert "Import kW" in asyncio.run(websocket({"meter_tui_token": "s3cret-token"}))
 
 
-def test_off_loopback_a_token_is_made_up_and_printed_with_the_url(tmp_path: Path):
+def test_off_loopback_a_token_is_made_up_kept_and_printed_only_to_a_terminal(tmp_path: Path):
     server, port = start(tmp_path, "--host", "0.0.0.0")
     try:
         status, _, _ = get(f"http://127.0.0.1:{port}/")
@@ -106,23 +107,63 @@ def test_off_loopback_a_token_is_made_up_and_printed_with_the_url(tmp_path: Path
         server.terminate()
         server.wait(10)
     said = server.stderr.read() if server.stderr else ""
-    match = re.search(rf"open http://\S+:{port}/\?token=(\S+)", said)
-    assert match, said
-    assert len(match.group(1)) >= 20
+    kept = tmp_path / "serve" / "token"
+    token = kept.read_text().strip()
+    assert len(token) >= 20 and kept.stat().st_mode & 0o777 == 0o600
+    assert token not in said  # stderr is a pipe here, as under systemd: a log
+    assert re.search(rf"open http://\S+:{port}/\?token=TOKEN .*TOKEN being the one kept in {kept}", said), said
+
+    # On a terminal the URL carries the token itself, the same one: a bookmark survives a restart.
+    controller, terminal = os.openpty()
+    port = free_port()
+    env = {**os.environ, "METER_TUI_DATA_DIR": str(tmp_path), "METER_TUI_RUN_DIR": str(tmp_path / "run")}
+    again = subprocess.Popen(
+        [sys.executable, "-m", "meter_tui", "serve", "--demo", "--host", "0.0.0.0", "--port", str(port)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=terminal, env=env,
+    )  # fmt: skip
+    os.close(terminal)
+    try:
+        shown = b""
+        deadline = time.monotonic() + 30
+        while b"403)" not in shown and time.monotonic() < deadline:
+            if select.select([controller], [], [], 1)[0]:
+                shown += os.read(controller, 4096)
+        assert f"/?token={token}".encode() in shown, shown
+    finally:
+        again.terminate()
+        again.wait(10)
+        os.close(controller)
 
 
 def test_a_served_tab_shows_the_prices_read_only(tmp_path: Path):
     from textual.widgets import Button, Input, Static  # noqa: PLC0415
+    from textual.widgets._footer import FooterKey  # noqa: PLC0415
+
+    from meter_tui.ui.app import KeysScreen  # noqa: PLC0415
 
     fixture = build_fixture(tmp_path / "history")
 
-    async def run() -> None:
+    def offered(app) -> list[str]:
+        return [key.action for key in app.screen.query(FooterKey)]
+
+    async def run(read_only: bool) -> None:
         app = make_app(fixture, tmp_path)
-        app.read_only = True
+        app.read_only = read_only
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(pilot)
             await pilot.press("s")
             await settle(pilot)
+            if not read_only:  # the same screen with --allow-edit offers its save key, in the footer and `?`
+                assert "save" in offered(app)
+                await pilot.press("question_mark")
+                assert "ctrl+s save" in str(app.screen.query_one("#keys", Static).render())
+                return
+            assert "save" not in offered(app) and "switch_mode('live')" in offered(app)
+            assert "ctrl+s" not in str(app.screen.query_one("#rates-panel-edit").border_subtitle)
+            await pilot.press("question_mark")
+            assert isinstance(app.screen, KeysScreen)
+            assert "ctrl+s save" not in str(app.screen.query_one("#keys", Static).render())
+            await pilot.press("escape")
             assert app.screen.query_one("#import-day", Input).disabled
             assert app.screen.query_one("#save", Button).disabled
             assert "Read-only" in str(app.screen.query_one("#rates-message", Static).render())
@@ -133,7 +174,8 @@ def test_a_served_tab_shows_the_prices_read_only(tmp_path: Path):
             with pytest.raises(PermissionError):
                 await app.save_rates({"Electricity": {"+": {"Day": 9, "Night": 9}}})
 
-    asyncio.run(run())
+    asyncio.run(run(read_only=False))
+    asyncio.run(run(read_only=True))
 
 
 def test_serve_gives_tabs_read_only_unless_allow_edit():

@@ -133,7 +133,8 @@ class PrivateServer(Server):
         """Why no other tab can start now, or None."""
         if len(self.tabs) < self.options.max_tabs:
             return None
-        return f"meter-tui: {len(self.tabs)} tabs are open, the most allowed (--max-tabs): close one, then Restart."
+        most = self.options.max_tabs
+        return f"meter-tui serves at most {most} tab{'s' * (most > 1)} at once (--max-tabs): close one, then try again."
 
     async def handle_index(self, request: web.Request) -> web.StreamResponse:  # type: ignore[override]
         """The page, or a plain page saying the tabs are all taken."""
