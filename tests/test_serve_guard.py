@@ -327,3 +327,44 @@ def test_the_favicon_is_served(loopback: Served):
         assert response.headers["Content-Type"] == "image/x-icon"
         icon = response.read()
     assert icon[:4] == b"\0\0\1\0" and b"PNG" in icon[:64]
+
+
+def test_behind_a_proxy_the_public_url_is_used_and_trusted(tmp_path: Path):
+    served = start(tmp_path, "--public-url", "https://meter.example:8443/")
+    try:
+        proxied = {"Host": "meter.example:8443"}
+        status, page = get(f"{served.base}/", proxied)
+        assert status == 200
+        assert "https://meter.example:8443/static/js/textual.js" in page
+        assert 'data-session-websocket-url="wss://meter.example:8443/ws"' in page
+        status, page = get(f"{served.base}/")  # as 127.0.0.1: the page still names the public URL
+        assert status == 200 and "https://meter.example:8443/static/" in page
+
+        async def through_proxy() -> None:
+            origin = {**proxied, "Origin": "https://meter.example:8443"}
+            async with (
+                aiohttp.ClientSession() as session,
+                session.ws_connect(f"{served.base}/ws", headers=origin) as tab,
+            ):
+                await Tab(tab).shows_app()
+
+        asyncio.run(through_proxy())
+        assert asyncio.run(refused_status(f"{served.base}/ws", {"Origin": "https://evil.example"})) == 403
+    finally:
+        said = served.stop()
+    assert "open https://meter.example:8443/" in said
+
+
+def test_a_busy_port_is_said_in_one_line(tmp_path: Path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = subprocess.run(
+            [sys.executable, "-m", "meter_tui", "serve", "--demo", "--port", str(port)],
+            capture_output=True, text=True, timeout=30, check=False,
+            env={**os.environ, "METER_TUI_DATA_DIR": str(tmp_path), "METER_TUI_RUN_DIR": str(tmp_path / "run")},
+        )  # fmt: skip
+    assert busy.returncode == 2
+    assert busy.stderr.strip().splitlines() == [f"meter-tui: serve: cannot listen on 127.0.0.1 port {port}: "
+                                                "Address already in use"]  # fmt: skip

@@ -258,11 +258,10 @@ def _serve_command(args: argparse.Namespace) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     token = serve_token(args.token, args.token_file, args.host, folder)
     urls = start_urls(args.host, args.http_port, args.public_url)
-    print(announce(urls, token, terminal=sys.stderr.isatty()), file=sys.stderr, flush=True)
     options = ServeOptions(host=args.host, port=args.http_port, public_url=args.public_url,
                            token=token.value if token else None, allow_hosts=tuple(args.allow_host),
                            max_tabs=args.max_tabs, idle_seconds=args.idle_minutes * 60)  # fmt: skip
-    serve(forwarded, options, folder)
+    serve(forwarded, options, folder, announce(urls, token, terminal=sys.stderr.isatty()))
     return 0
 
 

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import shlex
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +32,7 @@ import textual_serve
 from aiohttp import WSCloseCode, web
 from textual_serve.server import Server
 
-from meter_tui.config import private_dir
+from meter_tui.config import ConfigError, private_dir
 from meter_tui.ui.serve_guard import RedactToken, host_guard, own_names, token_guard
 from meter_tui.ui.serve_tabs import TabService, end_when_idle, query_size
 
@@ -115,7 +117,20 @@ class PrivateServer(Server):
             handler.addFilter(RedactToken())
 
     async def on_startup(self, app: web.Application) -> None:
-        """textual-serve prints its logo and `http://0.0.0.0:PORT` here; cli.py has printed the URL to open."""
+        """textual-serve prints its logo and `http://0.0.0.0:PORT` here; `serve` prints the URL to open."""
+
+    def run(self, announcement: str) -> None:
+        """textual-serve's `serve`, saying the URL to open once it listens, and a busy port in one line."""
+        self.initialize_logging()
+        loop = asyncio.new_event_loop()
+        for number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(number, self.request_exit)
+        try:
+            web.run_app(self._make_app(), host=self.host, port=self.port, handle_signals=False, loop=loop,
+                        print=lambda _: print(announcement, file=sys.stderr, flush=True))  # fmt: skip
+        except OSError as error:
+            reason = os.strerror(error.errno) if error.errno else str(error)
+            raise ConfigError(f"serve: cannot listen on {self.host} port {self.port}: {reason}") from None
 
     async def _make_app(self) -> web.Application:
         app = await super()._make_app()
@@ -141,7 +156,8 @@ class PrivateServer(Server):
         if full := self._full():
             return web.Response(status=503, text=full + "\n")
         statics = f"{self.public_url.rstrip('/')}/static/" if self.options.public_url else "/static/"
-        websocket = self.public_url.rstrip("/") + "/ws" if self.options.public_url else "/ws"
+        # On the page's own origin, unless --public-url names it (its http(s) made ws(s)).
+        websocket = re.sub(r"^http", "ws", self.public_url.rstrip("/")) + "/ws" if self.options.public_url else "/ws"
         context = {
             "font_size": _font_size(request.query.get("fontsize", "16")),
             "app_websocket_url": websocket,
@@ -188,7 +204,7 @@ def _font_size(text: str) -> int:
         return 16
 
 
-def serve(app_arguments: list[str], options: ServeOptions, folder: Path) -> None:
+def serve(app_arguments: list[str], options: ServeOptions, folder: Path, announcement: str) -> None:
     # textual-serve runs it through /bin/sh: `exec` leaves one process per tab instead of a shell and the app.
     command = "exec " + shlex.join([sys.executable, "-m", "meter_tui", *app_arguments])
-    PrivateServer(command, options, local_templates(folder)).serve()
+    PrivateServer(command, options, local_templates(folder)).run(announcement)
