@@ -368,3 +368,17 @@ def test_a_busy_port_is_said_in_one_line(tmp_path: Path):
     assert busy.returncode == 2
     assert busy.stderr.strip().splitlines() == [f"meter-tui: serve: cannot listen on 127.0.0.1 port {port}: "
                                                 "Address already in use"]  # fmt: skip
+
+
+def test_a_tab_that_sends_junk_ends_in_one_line(loopback: Served):
+    async def junk() -> tuple[int, str]:
+        async with aiohttp.ClientSession() as session:
+            tab = await session.ws_connect(f"{loopback.base}/ws")
+            await tab.send_str("this is not JSON")
+            return await Tab(tab).closing()
+
+    asyncio.run(junk())
+    wait_for(lambda: "a browser tab ended" in loopback.output(), "the server to say why the tab ended")
+    assert get(f"{loopback.base}/")[0] == 200
+    said = loopback.stop()
+    assert "Traceback" not in said and "JSONDecodeError" in said

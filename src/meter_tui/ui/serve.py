@@ -188,8 +188,8 @@ class PrivateServer(Server):
             await self._process_messages(websocket, service)
         except asyncio.CancelledError:
             await websocket.close()
-        except Exception as error:
-            log.exception(error)
+        except Exception as error:  # a tab that sends what textual-serve cannot read ends, in one line
+            log.error("a browser tab ended: %s: %s", type(error).__name__, error)
         finally:
             idle.cancel()
             self.tabs.discard(service)
