@@ -273,6 +273,12 @@ def test_the_token_is_in_no_log_and_no_process(tmp_path: Path):
         status, page = get(f"{served.base}/?token={TOKEN}", {"Referer": f"http://pi/?token={TOKEN}&x=1"})
         assert status == 200 and "textual.js" in page
         assert get(f"{served.base}/?token=wrong")[0] == 403
+        wait_for(lambda: "open http" in served.output(), "the URL to open")
+        printed = re.findall(rf"http://([^/\s]+):{served.port}/\?token=TOKEN", served.output())
+        assert printed[0] == socket.gethostname() and "0.0.0.0" not in printed, printed
+        for host in printed[1:]:  # the machine's address (when it has a route out): the page answers there
+            status, page = get(f"http://{host}:{served.port}/?token={TOKEN}")
+            assert status == 200 and 'src="/static/js/textual.js"' in page
 
         async def run() -> None:
             async with (
