@@ -388,3 +388,16 @@ def test_a_tab_that_sends_junk_ends_in_one_line(loopback: Served):
     assert get(f"{loopback.base}/")[0] == 200
     said = loopback.stop()
     assert "Traceback" not in said and "JSONDecodeError" in said
+
+
+@pytest.mark.parametrize("option", [["--max-tabs", "0"], ["--idle-minutes", "0"], ["--idle-minutes", "nan"],
+                                    ["--idle-minutes", "inf"]])  # fmt: skip
+def test_a_bad_tab_limit_is_said_in_one_line(tmp_path: Path, option: list[str]):
+    refused = subprocess.run(
+        [sys.executable, "-m", "meter_tui", "serve", "--demo", "--port", str(free_port()), *option],
+        capture_output=True, text=True, timeout=30, check=False,
+        env={**os.environ, "METER_TUI_DATA_DIR": str(tmp_path), "METER_TUI_RUN_DIR": str(tmp_path / "run")},
+    )  # fmt: skip
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines() == ["meter-tui: serve: --max-tabs must be at least 1 and "
+                                                   "--idle-minutes a number of minutes above 0"]  # fmt: skip

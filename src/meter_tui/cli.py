@@ -252,10 +252,9 @@ def _serve_command(args: argparse.Namespace) -> int:
     from meter_tui.ui.serve_token import announce, serve_token, start_urls  # noqa: PLC0415
 
     forwarded = served_app_arguments(args)
-    if args.max_tabs < 1 or not args.idle_minutes > 0:
-        raise ConfigError("serve: --max-tabs must be at least 1 and --idle-minutes above 0")
-    folder = serve_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    if args.max_tabs < 1 or not 0 < args.idle_minutes < 1e6:
+        raise ConfigError("serve: --max-tabs must be at least 1 and --idle-minutes a number of minutes above 0")
+    folder = settings.private_dir(serve_dir())  # the kept token lives there
     token = serve_token(args.token, args.token_file, args.host, folder)
     urls = start_urls(args.host, args.http_port, args.public_url)
     options = ServeOptions(host=args.host, port=args.http_port, public_url=args.public_url,
