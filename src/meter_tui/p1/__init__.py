@@ -1,6 +1,6 @@
 """bytes -> telegrams: framing, CRC, parsing and the quantities table. Pure code: no I/O, no clock."""
 
-from meter_tui.p1.errors import CrcError, FramingError, TelegramError, TelegramValueError
+from meter_tui.p1.errors import CrcError, FramingError, ImplausibleError, TelegramError, TelegramValueError
 from meter_tui.p1.parser import parse_telegram
 from meter_tui.p1.quantities import QUANTITIES, LiveValues, Quantity, describe
 from meter_tui.p1.telegram import (
@@ -20,6 +20,7 @@ __all__ = [
     "CrcError",
     "DataObject",
     "FramingError",
+    "ImplausibleError",
     "LiveValues",
     "MbusDevice",
     "MbusKind",

@@ -11,7 +11,10 @@ class TelegramError(Exception):
     """A telegram that must not be used as data.
 
     `offset` is the byte offset in the frame (or, from `TelegramReader`, in the stream) where the problem was found.
+    `reason` is the kind of problem in a word or two, for counting refusals by reason.
     """
+
+    reason = "framing"
 
     def __init__(self, message: str, offset: int = 0) -> None:
         super().__init__(message)
@@ -24,6 +27,8 @@ class TelegramError(Exception):
 
 class CrcError(TelegramError):
     """The CRC sent by the meter does not match the bytes received: the telegram was damaged on the way."""
+
+    reason = "CRC"
 
     def __init__(self, expected: int, received: int, offset: int = 0) -> None:
         super().__init__(f"CRC mismatch: telegram says {received:04X}, bytes give {expected:04X}", offset)
@@ -38,8 +43,19 @@ class FramingError(TelegramError):
 class TelegramValueError(TelegramError):
     """A line inside a well-framed telegram cannot be read as an OBIS object with the expected values."""
 
+    reason = "bad value"
+
     def __init__(self, message: str, offset: int = 0, line: int = 0, code: str = "") -> None:
         where = f"line {line}" + (f" ({code})" if code else "")
         super().__init__(f"{where}: {message}", offset)
         self.line = line
         self.code = code
+
+
+class ImplausibleError(TelegramValueError):
+    """A value no household connection can measure (NaN, Infinity, 1e30 kW, a negative register) or a unit that is
+    not the quantity's (`*MWh` in 1-0:1.8.1): the CRC proves only that the bytes arrived as sent."""
+
+    def __init__(self, message: str, offset: int, line: int, code: str, reason: str) -> None:
+        super().__init__(message, offset, line, code)
+        self.reason = reason

@@ -15,7 +15,15 @@ from functools import lru_cache
 from typing import Any
 
 from meter_tui.p1.crc import crc16_arc
-from meter_tui.p1.errors import CrcError, FramingError, TelegramError, TelegramValueError
+from meter_tui.p1.errors import CrcError, FramingError, ImplausibleError, TelegramError, TelegramValueError
+from meter_tui.p1.plausible import (
+    MAX_POWER_KW,
+    MAX_READING,
+    ImplausibleValue,
+    checked,
+    units_for,
+    wrong_unit,
+)
 from meter_tui.p1.quantities import PARSED, Quantity, Rule
 from meter_tui.p1.telegram import DataObject, MbusDevice, MbusReading, MonthPeak, Peak, Phase, Tariff, Telegram
 from meter_tui.p1.values import decode_octets, parse_int, parse_quantity, parse_timestamp
@@ -23,6 +31,7 @@ from meter_tui.p1.values import decode_octets, parse_int, parse_quantity, parse_
 _CRC_FIELD = re.compile(rb"[0-9A-Fa-f]{0,4}")
 _PEAK_REFERENCE = "1-0:1.6.0"
 _TARIFFS = {1: Tariff.DAY, 2: Tariff.NIGHT}
+_KW = units_for("kW")
 
 
 class _Builder:
@@ -81,11 +90,20 @@ def _tariff(text: str) -> Tariff | None:
 
 # The readers below are cached as well, by text: a stream that alternates between meters (or a parse of many
 # captures) still meets the same month peaks and M-Bus readings again and again.
+def _kw(quantity: str) -> float:
+    """A peak's `(kW)`: a power the connection can draw, in kW (or W)."""
+    number, _, unit = quantity.partition("*")
+    divisor = _KW.get(unit)
+    if divisor is None:
+        raise wrong_unit(unit, "kW")
+    return checked(float(number) / divisor, MAX_POWER_KW, "kW")
+
+
 @lru_cache(maxsize=64)
 def _peak(sent: str) -> Peak:
     stamp, quantity = sent[1:-1].split(")(")
     time = parse_timestamp(stamp)
-    return Peak(time, parse_quantity(quantity)[0] if time is not None else None)
+    return Peak(time, _kw(quantity) if time is not None else None)
 
 
 @lru_cache(maxsize=64)
@@ -105,7 +123,7 @@ def _month_peaks(sent: str) -> tuple[MonthPeak, ...] | None:
         if closed is None:
             continue
         peak_time = parse_timestamp(rest[index + 1])
-        kw = parse_quantity(rest[index + 2])[0] if peak_time is not None else None
+        kw = _kw(rest[index + 2]) if peak_time is not None else None
         month = date(closed.year - 1, 12, 1) if closed.month == 1 else date(closed.year, closed.month - 1, 1)
         entries.append(MonthPeak(month, peak_time, kw))
     return tuple(entries)
@@ -119,13 +137,13 @@ def _number(text: str) -> float:
 def _reading(sent: str) -> MbusReading:
     stamp, quantity = sent[1:-1].split(")(")
     value, unit = parse_quantity(quantity)
-    return MbusReading(parse_timestamp(stamp), value, unit)
+    return MbusReading(parse_timestamp(stamp), checked(value, MAX_READING, unit), unit)
 
 
 def _old_reading(sent: str) -> MbusReading:
     """DSMR 2/3: (time)(status)(period)(count)(reference)(unit)(value), the value often on the next line."""
     values = sent[1:-1].split(")(")
-    return MbusReading(parse_timestamp(values[0]), float(values[6]), values[5])
+    return MbusReading(parse_timestamp(values[0]), checked(float(values[6]), MAX_READING, values[5]), values[5])
 
 
 # How each parse rule of the quantities table reads an object's values (given with their parentheses).
@@ -159,18 +177,25 @@ _DEVICE_FIELDS = {
 Placed = tuple[int, Any, Any] | None  # (where, key, value): what one object sets; None: nothing
 
 
-def _routing() -> tuple[dict[str, str], dict[str, Quantity], dict[str, Quantity]]:
+# A number of the quantities table: the Telegram's field (or a phase's flat key), the units accepted with what the
+# number is divided by (W -> kW), the largest plausible value and the table's unit.
+_Numeric = tuple[str, dict[str, float], float, str]
+
+
+def _routing() -> tuple[dict[str, _Numeric], dict[str, Quantity], dict[str, Quantity]]:
     """The parse loop's lookups, derived from the quantities table: numbers written inline (code -> the
     Telegram's field, or a phase's flat key: two thirds of every telegram), the other objects of the meter and
     those of M-Bus channels (by what follows `0-n:`)."""
-    numeric: dict[str, str] = {}
+    numeric: dict[str, _Numeric] = {}
     meter: dict[str, Quantity] = {}
     channel: dict[str, Quantity] = {}
     for code, row in PARSED.items():
         if row.rule in _DEVICE_FIELDS or row.rule is Rule.RELAY:
             channel[code.split(":", 1)[1]] = row
         elif row.rule is Rule.NUMBER and row.field:
-            numeric[code] = f"l{row.phase}_{row.field}" if row.phase else row.field
+            key = f"l{row.phase}_{row.field}" if row.phase else row.field
+            most = row.most if row.most is not None else float("inf")
+            numeric[code] = (key, units_for(row.unit, row.other_units), most, row.unit)
         elif row.rule in _READERS:
             meter[code] = row
     return numeric, meter, channel
@@ -181,17 +206,26 @@ _NUMERIC, _METER, _CHANNEL = _routing()
 _PHASE_KEYS = tuple((n, tuple(f"l{n}_{field}" for field in Phase._fields[1:])) for n in (1, 2, 3))
 
 
+def _number_of(numeric: _Numeric, sent: str) -> Placed:
+    """`(value*unit)` of a number of the table, in the table's unit, checked: a unit that is not the quantity's, a
+    value below zero, above what a household connection can measure, or not finite raises ImplausibleValue."""
+    key, units, most, unit = numeric
+    star = sent.find("*")
+    divisor = units.get(sent[star + 1 : -1] if star >= 0 else "")
+    if divisor is None:
+        raise wrong_unit(sent[star + 1 : -1], unit)
+    value = float(sent[1:star] if star >= 0 else sent[1:-1]) / divisor  # x / 1.0 is x, to the last bit
+    if 0.0 <= value <= most:
+        return _FIELD, key, value
+    return _FIELD, key, checked(value, most, unit)
+
+
 def _place(code: str, sent: str) -> Placed:
     """What an object sets in the telegram. Raises ValueError or IndexError on a bad value; an object this program
     does not read sets nothing (it is kept as a generic object all the same)."""
-    key = _NUMERIC.get(code)
-    if key is not None:
-        star = sent.find("*")
-        if star < 0:
-            return _FIELD, key, float(sent[1:-1])
-        if sent[star + 1 : -1] in ("W", "Wh"):  # a foreign meter counting in W and Wh: the Telegram holds kW, kWh
-            return _FIELD, key, float(sent[1:star]) / 1000.0
-        return _FIELD, key, float(sent[1:star])
+    numeric = _NUMERIC.get(code)
+    if numeric is not None:
+        return _number_of(numeric, sent)
     row = _METER.get(code)
     if row is not None:
         value = _READERS[row.rule](sent)  # type: ignore[index]
@@ -225,11 +259,8 @@ def _read_line(line: str) -> tuple[DataObject, Placed] | None:
     if match is None:
         return None
     code, sent = match.groups()
-    key = _NUMERIC.get(code)
-    if key is not None and (star := sent.find("*")) > 0 and sent[star + 1] != "W":
-        place: Placed = (_FIELD, key, float(sent[1:star]))  # the usual number, read here without a call
-    else:
-        place = _place(code, sent)
+    numeric = _NUMERIC.get(code)
+    place = _number_of(numeric, sent) if numeric is not None else _place(code, sent)
     if len(_lines) >= _LINES_KEPT:
         _lines.clear()
     seen = _lines[line] = ((code, sent), place)
@@ -306,6 +337,9 @@ def _parse(data: bytes, verify_crc: bool) -> Telegram:
                 builder.extra.append((key, value))
             else:
                 builder.relays.append((key, value))
+    except ImplausibleValue as error:
+        code = line.partition("(")[0].partition("*")[0]
+        raise _line_error(text, f"{code}(", str(error), code, error.reason) from error
     except (ValueError, IndexError) as error:
         code = line.partition("(")[0].partition("*")[0]
         raise _line_error(text, f"{code}(", f"bad value ({error})", code) from error
@@ -324,8 +358,11 @@ def _stray_line(text: str, start: int) -> TelegramValueError:
     return _line_error(text, text[start:].split("\n", 1)[0], "not an OBIS object")
 
 
-def _line_error(text: str, line_text: str, problem: str, code: str = "") -> TelegramValueError:
-    """An error naming the line (1-based, as in an editor) and its byte offset in the frame."""
+def _line_error(text: str, line_text: str, problem: str, code: str = "", implausible: str = "") -> TelegramValueError:
+    """An error naming the line (1-based, as in an editor) and its byte offset in the frame; an ImplausibleError
+    (with its reason) for a value or unit no household connection has."""
     offset = text.find(line_text)
     line = text.count("\n", 0, offset) + 1 if offset >= 0 else 0
+    if implausible:
+        return ImplausibleError(problem, max(offset, 0), line, code, implausible)
     return TelegramValueError(problem if code else f"{problem}: {line_text[:60]!r}", max(offset, 0), line, code)

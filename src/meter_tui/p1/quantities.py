@@ -18,6 +18,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from meter_tui.p1.plausible import (
+    MAX_CURRENT_A,
+    MAX_PHASE_KW,
+    MAX_POWER_KW,
+    MAX_READING,
+    MAX_REGISTER_KWH,
+    MAX_SETTING,
+    MAX_VOLTAGE_V,
+)
 from meter_tui.p1.telegram import MbusDevice, Telegram
 
 
@@ -75,6 +84,10 @@ class Quantity:
     state_class: str | None = None
     precision: int | None = None
     in_json: bool = True  # in `parse`'s flat keys (structured values are written out on their own)
+    # The largest value a household connection can measure (p1.plausible): the parser refuses a telegram with a
+    # number above it, below zero or not finite. None: not a number, or not checked.
+    most: float | None = None
+    other_units: tuple[str, ...] = ()  # spellings real meters send besides `unit` (kVA or A for a power limit)
 
     def value(self, values: Telegram | LiveValues) -> Any:
         """This row's value in a telegram (or, for a computed row, in live values); None when it is not there."""
@@ -100,8 +113,14 @@ class LiveValues:
     forecast_cost_eur: float | None = None
 
 
-_POWER = {"unit": "kW", "device_class": "power", "state_class": "measurement", "precision": 3}
-_ENERGY = {"unit": "kWh", "device_class": "energy", "state_class": "total_increasing", "precision": 3}
+_POWER = {"unit": "kW", "device_class": "power", "state_class": "measurement", "precision": 3, "most": MAX_POWER_KW}
+_ENERGY = {
+    "unit": "kWh",
+    "device_class": "energy",
+    "state_class": "total_increasing",
+    "precision": 3,
+    "most": MAX_REGISTER_KWH,
+}
 _COUNTER = {"state_class": "total_increasing", "precision": 0}
 
 
@@ -126,13 +145,15 @@ def _phase_values() -> Iterator[Quantity]:
     # (code of L1, L2, L3), Phase field, label, description, heading, units
     for codes, field, label, description, heading, more in (
         (("1-0:21.7.0", "1-0:41.7.0", "1-0:61.7.0"), "import_kw", "power import", "Import power now", "Import",
-         _POWER),
+         {**_POWER, "most": MAX_PHASE_KW}),
         (("1-0:22.7.0", "1-0:42.7.0", "1-0:62.7.0"), "export_kw", "power export", "Export power now", "Export",
-         _POWER),
+         {**_POWER, "most": MAX_PHASE_KW}),
         (("1-0:32.7.0", "1-0:52.7.0", "1-0:72.7.0"), "voltage_v", "voltage", "Voltage now", "Voltage",
-         {"unit": "V", "device_class": "voltage", "state_class": "measurement", "precision": 1}),
+         {"unit": "V", "device_class": "voltage", "state_class": "measurement", "precision": 1,
+          "most": MAX_VOLTAGE_V}),
         (("1-0:31.7.0", "1-0:51.7.0", "1-0:71.7.0"), "current_a", "current", "Current now", "Current",
-         {"unit": "A", "device_class": "current", "state_class": "measurement", "precision": 2}),
+         {"unit": "A", "device_class": "current", "state_class": "measurement", "precision": 2,
+          "most": MAX_CURRENT_A}),
     ):  # fmt: skip
         for number, code in enumerate(codes, 1):
             yield Quantity(
@@ -214,11 +235,12 @@ QUANTITIES: tuple[Quantity, ...] = (
            "Average import power of the running quarter-hour", publish=Publish.SENSOR, **_POWER),
     Quantity("month_peak_kw", "Month peak", "Highest quarter-hour average import power of this month", "1-0:1.6.0",
              "kW", Rule.PEAK, "month_peak", read=lambda t: t.month_peak.kw if t.month_peak else None,
-             publish=Publish.SENSOR, device_class="power", state_class="measurement", precision=3),
+             publish=Publish.SENSOR, device_class="power", state_class="measurement", precision=3,
+             most=MAX_POWER_KW),
     Quantity("month_peak_time", "Month peak at", "When this month's highest quarter-hour started", "1-0:1.6.0",
              read=_time_of(lambda t: t.month_peak.time if t.month_peak else None), publish=Publish.STATE),
     Quantity("peak_history", "Month peaks", "Highest quarter-hour average of each of the last 13 months",
-             "0-0:98.1.0", "kW", Rule.PEAK_HISTORY, "peak_history", in_json=False),
+             "0-0:98.1.0", "kW", Rule.PEAK_HISTORY, "peak_history", in_json=False, most=MAX_POWER_KW),
     _meter("1-0:1.7.0", "power_import_kw", "Power import", "Import power now, all phases", publish=Publish.SENSOR,
            **_POWER),
     _meter("1-0:2.7.0", "power_export_kw", "Power export", "Export (injection) power now, all phases",
@@ -227,8 +249,9 @@ QUANTITIES: tuple[Quantity, ...] = (
     _meter("0-0:96.3.10", "breaker", "Breaker",
            "Main breaker: 0 off, 1 on, 2 ready to reconnect (press the meter's button)", Rule.INTEGER),
     _meter("0-0:17.0.0", "limiter_kw", "Power limit", "Power limiter threshold (99.999 = none)", unit="kW",
-           precision=3),
-    _meter("1-0:31.4.0", "fuse_a", "Fuse limit", "Fuse supervision threshold (999.99 = none)", unit="A"),
+           precision=3, most=MAX_SETTING, other_units=("kVA", "A")),
+    _meter("1-0:31.4.0", "fuse_a", "Fuse limit", "Fuse supervision threshold (999.99 = none)", unit="A",
+           most=MAX_SETTING),
     _meter("0-0:96.13.0", "message", "Message", "Text message from the grid operator", Rule.OCTETS),
     _meter("0-0:96.13.1", "message_code", "Message code", "Numeric message from the grid operator (Dutch meters)",
            Rule.UNREAD, in_json=False),
@@ -253,12 +276,12 @@ QUANTITIES: tuple[Quantity, ...] = (
              rule=Rule.VALVE, in_json=False),
     Quantity("gas_m3", "Gas", "Gas (or water) meter reading on channel n, with its capture time", "0-n:24.2.3",
              "m³", Rule.READING, read=_reading("gas", "value"), publish=Publish.SENSOR, device_class="gas",
-             state_class="total_increasing", precision=3),
+             state_class="total_increasing", precision=3, most=MAX_READING),
     Quantity("water_m3", "Water", "Water (or gas) meter reading on channel n, with its capture time", "0-n:24.2.1",
              "m³", Rule.READING, read=_reading("water", "value"), publish=Publish.SENSOR, device_class="water",
-             state_class="total_increasing", precision=3),
+             state_class="total_increasing", precision=3, most=MAX_READING),
     Quantity("gas_m3", "Gas", "Gas meter reading on channel n, DSMR 2/3 form", "0-n:24.3.0", "m³",
-             Rule.OLD_READING, read=_reading("gas", "value"), in_json=False),
+             Rule.OLD_READING, read=_reading("gas", "value"), in_json=False, most=MAX_READING),
     Quantity("gas_time", "Gas read at", "When the gas meter last reported", "0-n:24.2.3",
              read=_time_of(_reading("gas", "time")), publish=Publish.STATE),
     Quantity("water_time", "Water read at", "When the water meter last reported", "0-n:24.2.1",
