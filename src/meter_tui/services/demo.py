@@ -92,7 +92,7 @@ def _simulate_into(connection: sqlite3.Connection, meter: SimulatedMeter, now: d
             ingest.add(parse_telegram(raw))
     for raw in meter.run_until(now, every=EVERY_SECONDS):
         ingest.add(parse_telegram(raw))
-    ingest.flush()
+    ingest.finish()
 
 
 def _first_history(db: Path, seed: int, now: datetime, say: Callable[[str], None]) -> SimulatedMeter | None:

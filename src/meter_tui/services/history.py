@@ -23,7 +23,7 @@ from meter_tui.services.compare import Comparison, compare
 from meter_tui.store.backup import daily_backup, damaged_advice, not_damaged
 from meter_tui.store.database import StoreError, open_database
 from meter_tui.store.ingest import Ingestor
-from meter_tui.store.localtime import day_key, local_midnight_utc
+from meter_tui.store.localtime import day_key, local_midnight_utc, local_time
 from meter_tui.store.queries import (
     QuarterRow,
     data_range,
@@ -37,6 +37,7 @@ from meter_tui.store.writer import recorder_words, writer_lock
 
 LOCK_RETRY_SECONDS = 5.0  # how often a process kept out of a history another one records asks again
 
+NOTES_KEPT = 100
 DayUsage = tuple[Usage, float | None, datetime | None]  # a day's usage, its highest quarter and when it started
 
 
@@ -75,6 +76,7 @@ class History:
         try:
             self.ingestor = Ingestor(open_database(self.db_path), raw_days=self.raw_days)
             self.ingestor.on_error = self.on_error
+            self.ingestor.on_refused = self._refused
             self.open_error = ""
         except (StoreError, sqlite3.Error) as error:
             self.open_error = str(error)
@@ -90,6 +92,16 @@ class History:
             or self.backup_error
         )
 
+    def _refused(self, text: str) -> None:
+        """A telegram or reading the history refused or took after confirmation: for the event log (a recorder
+        says it at once instead). The last few only: a process that never takes its notes keeps no pile."""
+        self.notes = [*self.notes[-(NOTES_KEPT - 1) :], text]
+
+    @property
+    def refused(self) -> dict[str, int]:
+        """Telegrams and readings the history refused since this process owns the meter, by reason."""
+        return dict(self.ingestor.stats.refused) if self.ingestor is not None else {}
+
     def take_notes(self) -> list[str]:
         notes, self.notes = self.notes, []
         return notes
@@ -101,8 +113,9 @@ class History:
                 self.notes.append(f"the history {shown_path(self.db_path)} is recorded by this process from now on")
         if self.ingestor is not None:
             self.ingestor.add(telegram)
-            if telegram.timestamp is not None and telegram.timestamp.date() != self._backed_up:
-                self._backup(telegram.timestamp.date())
+            accepted = self.ingestor.meter_time  # a telegram held back or refused (stamped 2099) dates nothing
+            if accepted is not None and (day := local_time(accepted).date()) != self._backed_up:
+                self._backup(day)
 
     def _backup(self, day: date) -> None:
         """The owner's daily backup, on the first telegram of each day (and of each start)."""
@@ -126,7 +139,7 @@ class History:
 
     def close(self) -> None:
         if self.ingestor is not None:
-            self.ingestor.flush()
+            self.ingestor.finish()
             self.ingestor.connection.close()
             self.ingestor = None
         if self._lock is not None:

@@ -151,7 +151,7 @@ def _import_capture(
             if progress is not None:
                 progress(done, total, reader.rejected)
     _ingest(reader.flush(), ingestor, result, span)
-    if not ingestor.flush():
+    if not ingestor.finish():
         result.problems.append(ingestor.stats.last_error)
     if span:
         result.quarters = connection.execute(

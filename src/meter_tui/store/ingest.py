@@ -6,6 +6,14 @@ that quarter is marked as a gap, never spread over quarters as invented data. A 
 meter), or jumps by more than any household can draw, starts a new segment instead of making negative or giant
 usage. A telegram whose clock is not after the last one (a replay, a clock that jumps back) adds nothing.
 
+A CRC-valid telegram can still lie (a meter's glitch, a bridge's bug): a telegram that does not follow the last one
+accepted (its time more than a quarter ahead, a register that went down, that rose more than the connection can
+carry in the time between, another meter's serial) is held back. The next telegram decides: if it follows the last
+accepted one, the held one was a glitch and is refused; if it continues the held one, the change is real (a clock
+set right, a new meter) and both are taken. So one telegram stamped 2099 never stops the history, a register that
+reads +0.9 kWh for one second is never counted, and a dip for one second is no meter swap. Every refusal is counted
+by reason (`IngestStats.refused`) and said (`on_refused`).
+
 Writes are batched: everything since the last commit goes in one transaction at each 5-minute boundary of the
 meter clock (an SD card wears out at one commit a second), together with the registers it was computed from. A
 crash loses at most the raw telegrams of that batch; its energy is found again from the registers at the next
@@ -19,13 +27,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from meter_tui.energy.capacity import peak_quarter
+from meter_tui.p1.plausible import allowed_wh
 from meter_tui.p1.telegram import MonthPeak, Peak, Telegram
 from meter_tui.store.database import transaction
-from meter_tui.store.localtime import day_key
+from meter_tui.store.localtime import day_key, local_time
 
 FLUSH_SECONDS = 300
 GAP_SECONDS = 60
-MAX_HOUSEHOLD_W = 100_000  # no Belgian connection draws more: a larger jump is a meter swap, not usage
+MAX_STEP_SECONDS = 900  # a telegram up to a quarter after the last follows it; further ahead, it waits for the next
+CONFIRM = 2  # telegrams in a row that agree with each other: a new time, a new meter is real; one alone is not
+MAX_FLOW_L_PER_HOUR = 40_000  # a G25 gas meter's most, more than any household's gas or water meter passes
+MBUS_AHEAD_SECONDS = 3600  # an M-Bus reading captured later than the telegram carrying it, by more: impossible
+PEAK_AHEAD_SECONDS = 3600  # the same for a month peak's time
+_REGISTERS = ("1-0:1.8.1", "1-0:1.8.2", "1-0:2.8.1", "1-0:2.8.2")
 
 
 @dataclass(slots=True)
@@ -51,14 +65,27 @@ class _State:
 
 
 @dataclass(slots=True)
+class _Held:
+    """A telegram that does not follow the last accepted one, waiting for the next to confirm or refute it."""
+
+    time: int
+    registers: tuple[int | None, ...]
+    equipment_id: str | None
+    telegram: Telegram
+    reason: str  # why it does not follow, in a few words (the count's key)
+    detail: str  # the same with its figures, for a person
+
+
+@dataclass(slots=True)
 class IngestStats:
     telegrams: int = 0
-    skipped: int = 0
+    skipped: int = 0  # telegrams not taken: no time, not after the last one, refused
     gaps: int = 0
     segments: int = 0
     commits: int = 0
     write_errors: int = 0
     last_error: str = ""
+    refused: dict[str, int] = field(default_factory=dict)  # telegrams and readings refused, by reason
 
 
 class Ingestor:
@@ -76,6 +103,11 @@ class Ingestor:
         self._state = self._load_state()
         self._batch = self._state.time // FLUSH_SECONDS if self._state else None
         self.on_error: Callable[[str], None] | None = None
+        self.on_refused: Callable[[str], None] | None = None
+        self._held: _Held | None = None
+        self._mbus_held: dict[str, tuple[int, int]] = {}  # kind -> a reading (litres, capture) waiting for the next
+        self._mbus_refused: dict[str, int] = {}  # kind -> capture time of the last reading refused (said once)
+        self._went_back = False  # the last telegram was not after the last accepted one (said once a streak)
         self._last_peak: Peak | None = None
         self._last_history: tuple[MonthPeak, ...] | None = None
 
@@ -96,16 +128,79 @@ class Ingestor:
             quarter = self._quarters[start] = _Quarter()
         return quarter
 
+    @property
+    def meter_time(self) -> int | None:
+        """The meter time (Unix seconds) of the last telegram accepted, this run or before."""
+        return self._state.time if self._state is not None else None
+
     def add(self, telegram: Telegram) -> None:
-        """Account one telegram. Telegrams without a time, or not after the last one, are counted as skipped."""
+        """Account one telegram, or hold it back until the next one says whether it is real. Telegrams without a
+        time, or not after the last one and bringing no new energy (a replay), are counted as skipped."""
         if telegram.timestamp is None:
             self.stats.skipped += 1
             return
         now = int(telegram.timestamp.timestamp())
+        registers = _registers(telegram)
         state = self._state
-        if state is not None and now <= state.time:
-            self.stats.skipped += 1
+        if state is None:
+            self._hold(_Held(now, registers, telegram.equipment_id, telegram, "new history", "a new history"), True)
             return
+        why = _why_not(state, now, registers, telegram.equipment_id)
+        if why is None:
+            self._went_back = False
+            self._refuse_held("the telegram after it followed the last accepted one")
+            self._accept(telegram, now, registers)
+        elif now <= state.time and not _more_energy(state.registers, registers):
+            self.stats.skipped += 1
+            self._count(why[0])
+            if not self._went_back:
+                self._say(f"telegram of {_stamp(now)} skipped: {why[1]} (a replay, or a clock set back)")
+            self._went_back = True
+        else:
+            self._hold(_Held(now, registers, telegram.equipment_id, telegram, *why), False)
+
+    def _hold(self, held: _Held, new_history: bool) -> None:
+        """Keep `held` back; take it with the one before when it continues that one (CONFIRM in a row)."""
+        before = self._held
+        if before is None or _why_not(before, held.time, held.registers, held.equipment_id, step=None) is not None:
+            self._refuse_held("the telegram after it did not continue it")
+            self._held = held
+            return
+        self._held = None
+        if not new_history:
+            self._say(f"telegram of {_stamp(before.time)} taken, the next one confirmed it: {before.detail}")
+        self._accept(before.telegram, before.time, before.registers)
+        self._accept(held.telegram, held.time, held.registers)
+        if new_history:
+            self.flush()  # a new history's first commit at once: a kill now loses no register baseline
+
+    def _refuse_held(self, why: str) -> None:
+        held, self._held = self._held, None
+        if held is not None:
+            self.stats.skipped += 1
+            self._count(held.reason)
+            self._say(f"telegram of {_stamp(held.time)} refused: {held.detail}; {why}")
+
+    def _count(self, reason: str) -> None:
+        self.stats.refused[reason] = self.stats.refused.get(reason, 0) + 1
+
+    def _say(self, text: str) -> None:
+        if self.on_refused is not None:
+            self.on_refused(text)
+
+    def finish(self) -> bool:
+        """The end of the input: a telegram still held is refused (nothing after it confirmed it), except the
+        first telegram of a new history, which nothing contradicts. Then everything is committed."""
+        held = self._held
+        if held is not None and self._state is None:
+            self._held = None
+            self._accept(held.telegram, held.time, held.registers)
+        self._refuse_held("no telegram came after it to confirm it")
+        return self.flush()
+
+    def _accept(self, telegram: Telegram, now: int, registers: tuple[int | None, ...]) -> None:
+        """Account a telegram that follows the last one accepted (or that the next telegram confirmed)."""
+        state = self._state
         self.stats.telegrams += 1
         start = now - now % 900
         for open_start, open_quarter in self._quarters.items():
@@ -116,12 +211,6 @@ class Ingestor:
             self.flush()
         self._batch = batch
         quarter = self._quarter(start)
-        registers = (
-            _wh(telegram.import_day_kwh),
-            _wh(telegram.import_night_kwh),
-            _wh(telegram.export_day_kwh),
-            _wh(telegram.export_night_kwh),
-        )
         if state is not None:
             self._energy(state, registers, now, quarter, telegram)
         power = telegram.power_import_kw
@@ -151,14 +240,14 @@ class Ingestor:
         if any(d < 0 for d in deltas):
             self._new_segment(now, "a register went down (meter replaced or reset)")
             return
-        if any(d > MAX_HOUSEHOLD_W * elapsed / 3600 + 1000 for d in deltas):
+        if elapsed > 0 and any(d > allowed_wh(elapsed) for d in deltas):
             self._new_segment(now, "a register jumped by more than a household can use")
             return
         for index, delta in enumerate(deltas):
             quarter.wh[index] += delta
         # Energy of seconds before this quarter would be put in it: a gap. Readings a quarter apart, at the ends
         # of two quarters, are not one: all that energy was used in this quarter.
-        if elapsed > GAP_SECONDS and any(deltas) and state.time + 1 < now - now % 900:
+        if (elapsed > GAP_SECONDS or elapsed <= 0) and any(deltas) and state.time + 1 < now - now % 900:
             quarter.gap = True
             self.stats.gaps += 1
 
@@ -167,42 +256,75 @@ class Ingestor:
         self._segments.append((now, reason))
 
     def _mbus(self, before: tuple[int, int] | None, device: object, kind: str, now: int) -> tuple[int, int] | None:
-        """Gas or water: the difference between two captures goes to the quarter the later capture closes."""
+        """Gas or water: the difference between two captures goes to the quarter the later capture closes. A
+        capture stamped after the telegram itself is refused; a reading that went down, or rose more than a meter
+        passes in the time, waits for the next capture, as telegrams do."""
         reading = getattr(device, "reading", None)
         if reading is None or reading.time is None:
             return before
         litres = round(reading.value * 1000)
         captured = int(reading.time.timestamp())
-        if before is not None and captured > before[1]:
-            used = litres - before[0]
-            if used > 0 and used < 100_000:
-                moment = captured - 1  # a capture at 12:15:00 closes the quarter 12:00-12:15
-                quarter = self._quarter(moment - moment % 900)
-                if kind == "gas":
-                    quarter.gas_l += used
-                else:
-                    quarter.water_l += used
-                if captured - before[1] > 3600:
-                    quarter.gap = True
-            elif used < 0:
-                self._new_segment(now, f"the {kind} meter went down")
-        if before is None or captured >= before[1]:
+        if captured > now + MBUS_AHEAD_SECONDS:
+            if self._mbus_refused.get(kind) != captured:
+                self._mbus_refused[kind] = captured
+                self._count(f"{kind} stamp ahead")
+                self._say(f"{kind} reading refused: captured {_stamp(captured)}, after the telegram's {_stamp(now)}")
+            return before
+        if before is None:
             return (litres, captured)
+        held = self._mbus_held.get(kind)
+        if captured <= before[1] or (held is not None and captured == held[1]):
+            return before  # the same capture again (every telegram repeats it for minutes), or an older one
+        if _flow_fits(before, litres, captured):
+            if held is not None:
+                self._refuse_reading(kind, held, "the next capture followed the last accepted one")
+            self._use(kind, litres - before[0], captured, before[1])
+            return (litres, captured)
+        if held is not None and _flow_fits(held, litres, captured):
+            del self._mbus_held[kind]
+            change = "went down" if held[0] < before[0] else "jumped ahead"
+            self._new_segment(now, f"the {kind} meter {change}")
+            self._use(kind, litres - held[0], captured, held[1])
+            return (litres, captured)
+        if held is not None:
+            self._refuse_reading(kind, held, "the next capture did not continue it")
+        self._mbus_held[kind] = (litres, captured)
         return before
+
+    def _use(self, kind: str, litres: int, captured: int, previous: int) -> None:
+        moment = captured - 1  # a capture at 12:15:00 closes the quarter 12:00-12:15
+        quarter = self._quarter(moment - moment % 900)
+        if kind == "gas":
+            quarter.gas_l += litres
+        else:
+            quarter.water_l += litres
+        if captured - previous > 3600:
+            quarter.gap = True
+
+    def _refuse_reading(self, kind: str, held: tuple[int, int], why: str) -> None:
+        del self._mbus_held[kind]
+        self._count(f"{kind} glitch")
+        self._say(f"{kind} reading of {_stamp(held[1])} refused ({held[0] / 1000:.3f} m³); {why}")
 
     def _peaks_from(self, telegram: Telegram) -> None:
         """The meter's month peaks. The parser hands out the same objects while they do not change, so an
-        identity check skips the work for all but the telegrams that bring news."""
+        identity check skips the work for all but the telegrams that bring news. A peak of a time or month after
+        the telegram's own is impossible and refused."""
         peak = telegram.month_peak
+        stamp = telegram.timestamp
+        assert stamp is not None  # add() skips telegrams without a time
         if peak is not None and peak is not self._last_peak and peak.time is not None and peak.kw is not None:
-            assert telegram.timestamp is not None  # add() skips telegrams without a time
-            quarter = peak_quarter(peak.time, telegram.timestamp, peak.kw)
-            self._keep_peak(f"{quarter:%Y-%m}", peak.kw, int(quarter.timestamp()))
+            if (peak.time - stamp).total_seconds() > PEAK_AHEAD_SECONDS:
+                self._count("peak stamp ahead")
+                self._say(f"month peak refused: stamped {peak.time:%Y-%m-%d %H:%M}, after the telegram's {stamp}")
+            else:
+                quarter = peak_quarter(peak.time, stamp, peak.kw)
+                self._keep_peak(f"{quarter:%Y-%m}", peak.kw, int(quarter.timestamp()))
         self._last_peak = peak
         history = telegram.peak_history
         if history is not None and history is not self._last_history:
             for entry in history:
-                if entry.kw is not None:
+                if entry.kw is not None and entry.month <= stamp.date():
                     when = int(entry.time.timestamp()) if entry.time is not None else None
                     self._keep_peak(entry.month.strftime("%Y-%m"), entry.kw, when)
             self._last_history = history
@@ -292,3 +414,62 @@ class Ingestor:
 
 def _wh(kwh: float | None) -> int | None:
     return round(kwh * 1000) if kwh is not None else None
+
+
+def _registers(telegram: Telegram) -> tuple[int | None, ...]:
+    return (
+        _wh(telegram.import_day_kwh),
+        _wh(telegram.import_night_kwh),
+        _wh(telegram.export_day_kwh),
+        _wh(telegram.export_night_kwh),
+    )
+
+
+def _why_not(
+    before: _State | _Held,
+    now: int,
+    registers: tuple[int | None, ...],
+    equipment_id: str | None,
+    *,
+    step: int | None = MAX_STEP_SECONDS,
+) -> tuple[str, str] | None:
+    """None when a telegram at `now` follows `before`; else why not: (reason, the same with its figures). `step`
+    is how far ahead it may be; None for a held telegram that the next one continues, whatever the gap."""
+    elapsed = now - before.time
+    if elapsed <= 0:
+        return "time went back", f"meter time {_stamp(now)} is not after {_stamp(before.time)}"
+    if before.equipment_id and equipment_id and before.equipment_id != equipment_id:
+        return "meter changed", f"meter serial {equipment_id}, the last one's {before.equipment_id}"
+    if step is not None and elapsed > step:
+        return "time jumped", f"meter time {_duration(elapsed)} after the last accepted telegram"
+    for code, new, old in zip(_REGISTERS, registers, before.registers, strict=True):
+        if new is None or old is None:
+            continue
+        if new < old:
+            return "register went down", f"{code} went down by {old - new} Wh"
+        if new - old > allowed_wh(elapsed):
+            return "register jumped", f"{code} rose by {new - old} Wh in {elapsed} s, more than a connection carries"
+    return None
+
+
+def _more_energy(before: tuple[int | None, ...], after: tuple[int | None, ...]) -> bool:
+    """Registers that rose (none went down): a telegram stamped before the last one that is no replay of it."""
+    pairs = [(new, old) for new, old in zip(after, before, strict=True) if new is not None and old is not None]
+    return bool(pairs) and all(new >= old for new, old in pairs) and any(new > old for new, old in pairs)
+
+
+def _flow_fits(before: tuple[int, int], litres: int, captured: int) -> bool:
+    """Whether an M-Bus meter can go from `before` (litres, capture) to `litres` by `captured`."""
+    used = litres - before[0]
+    return 0 <= used <= MAX_FLOW_L_PER_HOUR * (captured - before[1]) / 3600 + 10
+
+
+def _stamp(seconds: int) -> str:
+    return f"{local_time(seconds):%Y-%m-%d %H:%M:%S}"
+
+
+def _duration(seconds: int) -> str:
+    for size, unit in ((86400, "days"), (3600, "h"), (60, "min")):
+        if seconds >= 2 * size:
+            return f"{seconds // size:,} {unit}"
+    return f"{seconds} s"
