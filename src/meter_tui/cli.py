@@ -221,7 +221,8 @@ def _app_command(args: argparse.Namespace) -> int:
     app = create_app(session, meter.events, publisher=publisher, read_only=args.read_only, port=port,
                      notes=notes)  # fmt: skip
     app.run()
-    return 0
+    # An app that died of an error (Textual has printed it) exits non-zero, so cron and systemd see it end.
+    return app.return_code or 0
 
 
 def served_app_arguments(args: argparse.Namespace) -> list[str]:

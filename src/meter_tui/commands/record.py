@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from meter_tui.services.events import Throttle
+from meter_tui.services.events import Throttle, by_reason
 from meter_tui.services.session import Session
 from meter_tui.sources.capture import CaptureWriter
 from meter_tui.sources.feed import StatusEvent
@@ -43,6 +43,7 @@ class Recorder:
         self.good = 0
         self.rejected = 0
         self.throttle = Throttle(self.say)  # rejected telegrams and failing sources: a few lines a minute at most
+        self.reasons: dict[str, int] = {}  # rejected telegrams by reason (CRC, impossible value, wrong unit, ...)
 
     def say(self, text: str) -> None:
         print(f"{datetime.now().astimezone():%Y-%m-%d %H:%M:%S} {text}", file=self.log, flush=True)
@@ -77,6 +78,8 @@ class Recorder:
         else:
             self.rejected += 1
             self.throttle("rejected", f"rejected telegram: {event.result.error}")
+            reason = event.result.error.reason if event.result.error is not None else "framing"
+            self.reasons[reason] = self.reasons.get(reason, 0) + 1
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
@@ -90,11 +93,15 @@ class Recorder:
         refused = self.session.prices.view.error
         if refused and self.publisher is not None:
             self.say(f"costs use the example prices: {refused}")
+        status = 0
         try:
             async for event in self.meter.events():
                 self.handle(event)
         except asyncio.CancelledError:
             self.say("stopping")
+        except Exception as error:  # a bug: said in one line, what was gathered is saved, and the exit status says it
+            self.say(f"stopping on an unexpected error: {type(error).__name__}: {error}")
+            status = 1
         finally:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(signum)
@@ -105,5 +112,7 @@ class Recorder:
                 await asyncio.wait([publishing], timeout=3)
             self.session.close()
             self.throttle.flush()
-            self.say(f"stopped: {self.good} telegrams, {self.rejected} rejected")
-        return 0
+            refused = self.session.history.refused
+            self.say(f"stopped: {self.good} telegrams, {self.rejected} rejected{by_reason(self.reasons)}"
+                     + (f"; the history refused{by_reason(refused)}" if refused else ""))  # fmt: skip
+        return status

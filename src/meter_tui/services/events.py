@@ -178,3 +178,10 @@ class MeterWatch:
             self._exporting, self._since = exporting, None
             events.append(MeterEvent("information", f"Solar production started ({export_kw:.3f} kW out)" if exporting
                                      else "Solar production stopped: nothing exported for 5 minutes"))  # fmt: skip
+
+
+def by_reason(counts: dict[str, int]) -> str:
+    """Refusals counted by reason, as a source line or a log says them: ' (2 CRC, 1 impossible)'; '' for none."""
+    if not counts:
+        return ""
+    return " (" + ", ".join(f"{count} {reason}" for reason, count in sorted(counts.items(), key=lambda i: -i[1])) + ")"

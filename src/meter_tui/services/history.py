@@ -49,6 +49,7 @@ class History:
         self.open_error = ""
         self.backup_error = ""
         self.notes: list[str] = []  # what happened to the file (a backup written), for the event log
+        self.refused: dict[str, int] = {}  # telegrams and readings the history refused, by reason
         self._backed_up: date | None = None
         self._local = threading.local()
         self._lock = writer_lock(db_path) if db_path is not None else None
@@ -77,6 +78,7 @@ class History:
             self.ingestor = Ingestor(open_database(self.db_path), raw_days=self.raw_days)
             self.ingestor.on_error = self.on_error
             self.ingestor.on_refused = self._refused
+            self.refused = self.ingestor.stats.refused  # the counts live on after close()
             self.open_error = ""
         except (StoreError, sqlite3.Error) as error:
             self.open_error = str(error)
@@ -96,11 +98,6 @@ class History:
         """A telegram or reading the history refused or took after confirmation: for the event log (a recorder
         says it at once instead). The last few only: a process that never takes its notes keeps no pile."""
         self.notes = [*self.notes[-(NOTES_KEPT - 1) :], text]
-
-    @property
-    def refused(self) -> dict[str, int]:
-        """Telegrams and readings the history refused since this process owns the meter, by reason."""
-        return dict(self.ingestor.stats.refused) if self.ingestor is not None else {}
 
     def take_notes(self) -> list[str]:
         notes, self.notes = self.notes, []

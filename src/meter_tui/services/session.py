@@ -98,7 +98,8 @@ class Session:
         values = self._values(telegram, today.cost.total if today is not None else None, status)
         since = self._data_days[0] if self._data_days else None
         events = self._events(telegram, status)
-        return LiveView(values, self.live.powers(), phase_warnings(telegram), today, error, since, events)
+        return LiveView(values, self.live.powers(), phase_warnings(telegram), today, error, since, events,
+                        tuple(self.history.refused.items()))  # fmt: skip
 
     def _values(self, t: Telegram, today_eur: float | None, status: QuarterForecast | None) -> LiveValues:
         """The telegram with its costs and the capacity tariff's running quarter: what MQTT publishes."""

@@ -45,6 +45,7 @@ class LiveView:
     history_error: str = ""  # why the history is not kept or read right now
     since: date | None = None  # the first day the history holds
     events: tuple[MeterEvent, ...] = ()  # what this telegram says happened
+    refused: tuple[tuple[str, int], ...] = ()  # what the history refused so far: (reason, count)
 
     @property
     def telegram(self) -> Telegram:

@@ -108,6 +108,7 @@ class Ingestor:
         self._mbus_held: dict[str, tuple[int, int]] = {}  # kind -> a reading (litres, capture) waiting for the next
         self._mbus_refused: dict[str, int] = {}  # kind -> capture time of the last reading refused (said once)
         self._went_back = False  # the last telegram was not after the last accepted one (said once a streak)
+        self._failed = 0  # commits failed in a row (a full disk): each is retried at the next batch
         self._last_peak: Peak | None = None
         self._last_history: tuple[MonthPeak, ...] | None = None
 
@@ -345,12 +346,16 @@ class Ingestor:
             return True
         try:
             transaction(self.connection, self._write)
-        except sqlite3.Error as error:
+        except (sqlite3.Error, OverflowError) as error:
             self.stats.write_errors += 1
-            self.stats.last_error = f"cannot write the history: {error}"
+            self._failed += 1
+            self.stats.last_error = f"cannot write the history ({self._failed} tries), kept for the next: {error}"
             if self.on_error is not None:
                 self.on_error(self.stats.last_error)
             return False
+        if self._failed:
+            self._say(f"history written again after {self._failed} failed tries: nothing was lost")
+            self._failed = 0
         self.stats.commits += 1
         self.stats.last_error = ""
         # Open quarters start a new batch: what they gained is written; what the meter said of them is kept.

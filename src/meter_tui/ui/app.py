@@ -24,7 +24,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from meter_tui.config import shown_path
-from meter_tui.services.events import EventLog, Throttle
+from meter_tui.services.events import EventLog, Throttle, by_reason
 from meter_tui.services.prices import PricesView
 from meter_tui.services.session import Session
 from meter_tui.services.views import Failure, LiveView, Request, View
@@ -134,6 +134,8 @@ class MeterApp(App[None]):
         self.rejected = 0
         # A stream of bogus frames would push every other event out of the log: a few lines a minute at most.
         self.rejections = Throttle(self.log_event)
+        self.reasons: dict[str, int] = {}  # telegrams the parser rejected, by reason
+        self.history_refused: dict[str, int] = {}  # telegrams (and readings) the history refused, by reason
         self.last_rejection = ""
         self.store_error = ""
         self.history_path = session.history.db_path  # said on the settings screen; fixed for the app's life
@@ -198,7 +200,7 @@ class MeterApp(App[None]):
                     await self._in_flight.acquire()
                     self.post_message(TelegramReceived(result.telegram, event.received))
                 elif result.error is not None:
-                    self.post_message(TelegramRejected(result.error.message))
+                    self.post_message(TelegramRejected(result.error.message, result.error.reason))
 
     async def on_meter_status(self, message: MeterStatus) -> None:
         if message.role is not None:
@@ -231,6 +233,7 @@ class MeterApp(App[None]):
             self._arrivals.append(message.received)
             self.good += 1
         self.live = view
+        self.history_refused = dict(view.refused)
         for event in view.events:
             self.log_event(event.text, event.severity)
         self._history_error(view.history_error)
@@ -268,6 +271,7 @@ class MeterApp(App[None]):
 
     def on_telegram_rejected(self, message: TelegramRejected) -> None:
         self.rejected += 1
+        self.reasons[message.kind] = self.reasons.get(message.kind, 0) + 1
         self.last_rejection = message.reason
         self.rejections("rejected", f"telegram rejected: {message.reason}")
         self.refresh_source_line()
@@ -300,7 +304,10 @@ class MeterApp(App[None]):
             parts.append(said + (" - STALE" if stale else ""))
         if (rate := self.telegram_rate()) is not None:
             parts.append(f"{rate:,.0f} telegrams/s")
-        parts.append(f"{self.good} good, {self.rejected} rejected")
+        refused = dict(self.reasons)
+        for reason, count in self.history_refused.items():
+            refused[reason] = refused.get(reason, 0) + count
+        parts.append(f"{self.good} good, {sum(refused.values())} rejected{by_reason(refused)}")
         if self.store_error:
             parts.append(f"history: {self.store_error}")
             alarm = True

@@ -19,9 +19,10 @@ class TelegramReceived(Message):
 
 
 class TelegramRejected(Message):
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, kind: str = "framing") -> None:
         super().__init__()
         self.reason = reason
+        self.kind = kind  # the reason in a word or two, for the counts on the source line
 
 
 class MeterStatus(Message):
