@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
+from meter_tui.services.events import by_reason
 from meter_tui.store.database import open_database
 from meter_tui.store.importer import ImportResult, import_file
 
@@ -28,9 +29,10 @@ def _summary(result: ImportResult) -> str:
         )
     unit = "telegrams" if result.kind == "capture" else "rows"
     known = max(result.quarters - result.new_quarters, 0)
+    refused = f", the history refused{by_reason(result.refused)}" if result.refused else ""
     return (
-        f"{result.path.name}: {result.records:,} {unit}, {result.rejected} rejected: "
-        f"{result.new_quarters:,} new quarters, {known:,} already known ({result.seconds:.1f} s)"
+        f"{result.path.name}: {result.records:,} {unit}, {result.rejected} rejected{by_reason(result.reasons)}"
+        f"{refused}: {result.new_quarters:,} new quarters, {known:,} already known ({result.seconds:.1f} s)"
     )
 
 

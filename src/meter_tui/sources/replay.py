@@ -16,6 +16,8 @@ from pathlib import Path
 from meter_tui.p1.reader import TelegramReader
 from meter_tui.sources.base import ByteSource, SourceError
 
+MAX_PAUSE = 60.0  # meter seconds: the longest wait between two telegrams of a replay
+
 
 class ReplaySource(ByteSource):
     """`speed` is how many meter seconds pass per real second; None plays as fast as possible."""
@@ -80,7 +82,9 @@ def _pieces(data: bytes) -> list[tuple[bytes, float]]:
     for result in results:
         moment = result.telegram.timestamp if result.telegram is not None else None
         if previous is not None and moment is not None:
-            wait = max(0.0, (moment.timestamp() - previous.timestamp()))
+            # A pause longer than a minute is a hole in the capture (or a telegram stamped 2099), not the meter's
+            # rhythm: the replay goes on after a minute of meter time instead of waiting for hours or for ever.
+            wait = min(max(0.0, (moment.timestamp() - previous.timestamp())), MAX_PAUSE)
         else:
             wait = 0.0 if not pieces else 1.0
         end = result.offset + len(result.raw)

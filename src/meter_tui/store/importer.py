@@ -35,6 +35,8 @@ class ImportResult:
     already: bool = False
     changed: int = 0  # prices: quarters whose price the file changed
     problems: list[str] = field(default_factory=list)
+    refused: dict[str, int] = field(default_factory=dict)  # telegrams and readings the history refused, by reason
+    reasons: dict[str, int] = field(default_factory=dict)  # telegrams the parser rejected, by reason
 
     @property
     def nothing_good(self) -> bool:
@@ -141,6 +143,7 @@ def _import_capture(
 ) -> None:
     reader = TelegramReader()
     ingestor = Ingestor(connection, keep_raw=False)
+    ingestor.on_refused = lambda text: _problem(result, text)
     total = path.stat().st_size
     done = 0
     span: list[int] = []  # the first and the latest telegram's time
@@ -160,6 +163,13 @@ def _import_capture(
     result.records = reader.good
     result.rejected = reader.rejected
     result.skipped = ingestor.stats.skipped
+    result.refused = ingestor.stats.refused
+
+
+def _problem(result: ImportResult, text: str) -> None:
+    """One more line to say; the first 20 of a file only, the counts by reason say the rest."""
+    if len(result.problems) < 20:
+        result.problems.append(f"{result.path.name}: {text}")
 
 
 def _ingest(results: list[ReadResult], ingestor: Ingestor, result: ImportResult, span: list[int]) -> None:
@@ -167,8 +177,9 @@ def _ingest(results: list[ReadResult], ingestor: Ingestor, result: ImportResult,
     for read in results:
         if read.telegram is not None:
             ingestor.add(read.telegram)
-        elif len(result.problems) < 20:
-            result.problems.append(f"{result.path.name}: byte {read.offset}: {read.error.message}")
+        elif read.error is not None:
+            result.reasons[read.error.reason] = result.reasons.get(read.error.reason, 0) + 1
+            _problem(result, f"byte {read.offset}: {read.error.message}")
     if not span and (first := _stamp(results)) is not None:
         span.append(first)
     if (latest := _stamp(reversed(results))) is not None:
