@@ -236,6 +236,18 @@ def test_a_real_meter_swap_and_a_real_clock_correction_are_confirmed_by_the_next
     assert reasons == ["meter changed from 1SAG1100000001 to 1SAG1100000002"]
 
 
+def test_a_new_history_whose_first_telegram_is_stamped_2099_starts_from_the_honest_ones(db):
+    meter = Meter()
+    ingest = Ingestor(db)
+    meter.tick()
+    ingest.add(parsed(meter.frame(stamp="990203100001W")))
+    feed(ingest, meter.honest(10))
+    ingest.finish()
+    assert ingest.stats.refused == {"not confirmed": 1}
+    assert stored_wh(db) == meter.energy_wh() == 9
+    assert db.execute("SELECT time FROM meter_state").fetchone()[0] == meter.sent[-1][3]
+
+
 def test_a_brand_new_history_commits_its_first_telegrams_at_once(db):
     meter = Meter()
     ingest = Ingestor(db)

@@ -35,7 +35,6 @@ from meter_tui.store.localtime import day_key, local_time
 FLUSH_SECONDS = 300
 GAP_SECONDS = 60
 MAX_STEP_SECONDS = 900  # a telegram up to a quarter after the last follows it; further ahead, it waits for the next
-CONFIRM = 2  # telegrams in a row that agree with each other: a new time, a new meter is real; one alone is not
 MAX_FLOW_L_PER_HOUR = 40_000  # a G25 gas meter's most, more than any household's gas or water meter passes
 MBUS_AHEAD_SECONDS = 3600  # an M-Bus reading captured later than the telegram carrying it, by more: impossible
 PEAK_AHEAD_SECONDS = 3600  # the same for a month peak's time
@@ -144,7 +143,8 @@ class Ingestor:
         registers = _registers(telegram)
         state = self._state
         if state is None:
-            self._hold(_Held(now, registers, telegram.equipment_id, telegram, "new history", "a new history"), True)
+            first = "the first telegram of a new history"
+            self._hold(_Held(now, registers, telegram.equipment_id, telegram, "not confirmed", first), True)
             return
         why = _why_not(state, now, registers, telegram.equipment_id)
         if why is None:
@@ -161,7 +161,8 @@ class Ingestor:
             self._hold(_Held(now, registers, telegram.equipment_id, telegram, *why), False)
 
     def _hold(self, held: _Held, new_history: bool) -> None:
-        """Keep `held` back; take it with the one before when it continues that one (CONFIRM in a row)."""
+        """Keep `held` back; take it with the one held before when it continues that one: two telegrams in a row
+        that agree make a new time or a new meter real, one alone does not."""
         before = self._held
         if before is None or _why_not(before, held.time, held.registers, held.equipment_id, step=None) is not None:
             self._refuse_held("the telegram after it did not continue it")
