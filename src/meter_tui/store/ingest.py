@@ -106,7 +106,6 @@ class Ingestor:
         self._held: _Held | None = None
         self._mbus_held: dict[str, tuple[int, int]] = {}  # kind -> a reading (litres, capture) waiting for the next
         self._mbus_refused: dict[str, int] = {}  # kind -> capture time of the last reading refused (said once)
-        self._went_back = False  # the last telegram was not after the last accepted one (said once a streak)
         self._failed = 0  # commits failed in a row (a full disk): each is retried at the next batch
         self._last_peak: Peak | None = None
         self._last_history: tuple[MonthPeak, ...] | None = None
@@ -148,15 +147,10 @@ class Ingestor:
             return
         why = _why_not(state, now, registers, telegram.equipment_id)
         if why is None:
-            self._went_back = False
             self._refuse_held("the telegram after it followed the last accepted one")
             self._accept(telegram, now, registers)
         elif now <= state.time and not _more_energy(state.registers, registers):
-            self.stats.skipped += 1
-            self._count(why[0])
-            if not self._went_back:
-                self._say(f"telegram of {_stamp(now)} skipped: {why[1]} (a replay, or a clock set back)")
-            self._went_back = True
+            self.stats.skipped += 1  # a replay (an import of what is known), or a clock set back: nothing new
         else:
             self._hold(_Held(now, registers, telegram.equipment_id, telegram, *why), False)
 
