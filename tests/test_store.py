@@ -205,7 +205,9 @@ def test_a_read_only_or_full_disk_is_reported_and_nothing_is_lost(tmp_path: Path
     connection = open_database(path)
     ingest = Ingestor(connection)
     errors: list[str] = []
+    said: list[str] = []
     ingest.on_error = errors.append
+    ingest.on_refused = said.append
     ingest.add(telegram(at(2026, 2, 3, 10, 0, 0), 1.0))
     ingest.add(telegram(at(2026, 2, 3, 10, 0, 1), 1.001))
     connection.execute("PRAGMA query_only = ON")  # as a read-only file system behaves: every write refused
@@ -214,6 +216,7 @@ def test_a_read_only_or_full_disk_is_reported_and_nothing_is_lost(tmp_path: Path
     ingest.add(telegram(at(2026, 2, 3, 10, 0, 2), 1.002))  # reading goes on
     connection.execute("PRAGMA query_only = OFF")
     assert ingest.flush() is True
+    assert said == ["history written again after 1 failed try: nothing was lost"]
     assert total_import(connection) == 2
     page_count = connection.execute("PRAGMA page_count").fetchone()[0]
     connection.execute(f"PRAGMA max_page_count = {page_count}")  # the disk is full

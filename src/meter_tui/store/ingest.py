@@ -349,7 +349,8 @@ class Ingestor:
                 self.on_error(self.stats.last_error)
             return False
         if self._failed:
-            self._say(f"history written again after {self._failed} failed tries: nothing was lost")
+            tries = "try" if self._failed == 1 else "tries"
+            self._say(f"history written again after {self._failed} failed {tries}: nothing was lost")
             self._failed = 0
         self.stats.commits += 1
         self.stats.last_error = ""
