@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,6 +14,9 @@ from textual.coordinate import Coordinate
 from textual.widgets import Button, DataTable, Input, Static
 
 from meter_tui.energy.costs import Cost, Usage
+from meter_tui.p1 import TelegramError, parse_telegram
+from meter_tui.p1.crc import crc16_arc
+from meter_tui.p1.reader import ReadResult
 from meter_tui.services.views import Column
 from meter_tui.sources.feed import FeedState, StatusEvent, TelegramEvent
 from meter_tui.sources.hub import Role, RoleEvent
@@ -214,3 +218,26 @@ async def test_a_follower_names_its_owner_on_the_source_line_and_in_settings(fix
         await settle(pilot, telegrams=0)
         info = str(app.screen.query_one("#source-info", Static).render())
         assert "Role: following pid 4242" in info and "following pid 4242" in app.source_line
+
+
+async def test_refusals_are_counted_by_reason_on_the_source_line_and_said_in_the_event_log(fixture, tmp_path: Path):
+    """A telegram the parser rejects (NaN power) and one the history refuses (+0.9 kWh for one second)."""
+    base = LIVE_START.timestamp()
+    live = list(fixture.live[:20])
+    glitch = re.sub(rb"1-0:1\.8\.1\(([0-9.]+)\*kWh\)", lambda m: b"1-0:1.8.1(%010.3f*kWh)" % (float(m[1]) + 0.9),
+                    live[10])  # fmt: skip
+    nan = re.sub(rb"1-0:1\.7\.0\([0-9.]+\*kW\)", b"1-0:1.7.0(NaN*kW)", live[11])
+    live[10], live[11] = (body := glitch[: glitch.index(b"\n!") + 2]) + b"%04X\r\n" % crc16_arc(body), nan
+    events = live_events(tuple(live[:11]), base)
+    nan_body = nan[: nan.index(b"\n!") + 2]
+    with pytest.raises(TelegramError) as rejected:
+        parse_telegram(nan_body + b"%04X\r\n" % crc16_arc(nan_body))
+    events.append(TelegramEvent(ReadResult(0, nan_body, error=rejected.value), base + 12))
+    events += live_events(tuple(live[12:]), base + 12)[3:]
+    app = make_app(fixture, tmp_path, events=events)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot, telegrams=19)
+        assert "19 good, 2 rejected (1 impossible, 1 register jumped)" in app.source_line, app.source_line
+        said = [event.text for event in app.event_log.newest_first()]
+        assert any("telegram rejected: line" in text and "impossible value nan kW" in text for text in said), said
+        assert any("refused: 1-0:1.8.1 rose by 900 Wh in 1 s" in text for text in said), said
