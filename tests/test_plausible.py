@@ -203,6 +203,38 @@ def test_a_gas_reading_stamped_2099_is_refused_and_gas_goes_on(db):
     assert db.execute("SELECT sum(gas_l) FROM quarter").fetchone()[0] == meter.gas_l - 2_000_000 == 40
 
 
+def gas(meter: Meter, m3: float) -> bytes:
+    """The meter's telegram with a gas capture of `m3` taken now."""
+    return meter.frame(**{"0-1_24_2_3": f"({_stamp(meter.moment)})({m3:09.3f}*m3)"})
+
+
+def test_a_gas_glitch_is_refused_and_a_new_gas_meter_is_confirmed_by_its_next_capture(db):
+    meter = Meter()
+    ingest = Ingestor(db)
+    said: list[str] = []
+    ingest.on_refused = said.append
+    for m3 in (2000.010, 2050.000, 2000.020, 2000.030, 12.000, 12.010, 12.020):  # +50 m³ in a minute, then a swap
+        meter.tick(seconds=60)
+        ingest.add(parsed(gas(meter, m3)))
+    ingest.finish()
+    assert ingest.stats.refused == {"gas glitch": 1}
+    assert any("gas reading of" in line and "refused (2050.000 m³)" in line for line in said), said
+    assert db.execute("SELECT sum(gas_l) FROM quarter").fetchone()[0] == 4 * 10  # every honest step: 10 l
+    assert [r[0] for r in db.execute("SELECT reason FROM segment")] == ["the gas meter went down"]
+
+
+def test_a_month_peak_stamped_after_its_telegram_is_not_stored(db):
+    meter = Meter()
+    ingest = Ingestor(db)
+    feed(ingest, meter.honest(3))
+    meter.tick()
+    ingest.add(parsed(meter.frame(**{"1-0_1_6_0": "(990202180000W)(09.000*kW)"})))
+    feed(ingest, meter.honest(3))
+    ingest.finish()
+    assert ingest.stats.refused == {"peak stamp ahead": 1}
+    assert dict(db.execute("SELECT month, kw FROM month_peak").fetchall()) == {"2025-12": 2.5, "2026-02": 3.0}
+
+
 def test_a_one_telegram_register_glitch_up_or_down_is_no_energy_and_no_meter_swap(db):
     meter = Meter()
     ingest = Ingestor(db)
