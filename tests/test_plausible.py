@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from meter_tui.p1 import ImplausibleError, TelegramError, parse_telegram
+from meter_tui.sources.replay import ReplaySource
 from meter_tui.sources.simulator import BRUSSELS
 from meter_tui.store.database import open_database
 from meter_tui.store.ingest import Ingestor
@@ -448,3 +449,21 @@ def test_nan_in_a_month_peak_never_stops_saving(tmp_path: Path):
 def test_an_error_of_the_parser_is_always_a_telegram_error():
     with pytest.raises(TelegramError):
         parse_telegram(Meter().frame(**{"1-0_1_7_0": "(1e999*kW)"}))
+
+
+async def test_a_replay_at_real_time_does_not_wait_for_a_telegram_stamped_2099(tmp_path: Path):
+    meter = Meter()
+    capture = tmp_path / "future.cap"
+    first = meter.honest(2)
+    meter.tick()
+    capture.write_bytes(first + meter.frame(stamp="990203100003W") + meter.honest(2))
+    now = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    source = ReplaySource(capture, speed=1.0, clock=lambda: now[0], sleep=sleep)
+    await source.open()
+    while await source.read():
+        pass
+    assert now[0] <= 60 + 3  # a minute for the hole, a second for each step of the meter
