@@ -88,8 +88,6 @@ def _tariff(text: str) -> Tariff | None:
     return _TARIFFS.get(parse_int(text[1:-1]))
 
 
-# The readers below are cached as well, by text: a stream that alternates between meters (or a parse of many
-# captures) still meets the same month peaks and M-Bus readings again and again.
 def _kw(quantity: str) -> float:
     """A peak's `(kW)`: a power the connection can draw, in kW (or W)."""
     number, _, unit = quantity.partition("*")
@@ -99,6 +97,8 @@ def _kw(quantity: str) -> float:
     return checked(float(number) / divisor, MAX_POWER_KW, "kW")
 
 
+# The readers below are cached as well, by text: a stream that alternates between meters (or a parse of many
+# captures) still meets the same month peaks and M-Bus readings again and again.
 @lru_cache(maxsize=64)
 def _peak(sent: str) -> Peak:
     stamp, quantity = sent[1:-1].split(")(")
