@@ -467,3 +467,12 @@ async def test_a_replay_at_real_time_does_not_wait_for_a_telegram_stamped_2099(t
     while await source.read():
         pass
     assert now[0] <= 60 + 3  # a minute for the hole, a second for each step of the meter
+
+
+def test_a_refused_line_is_never_remembered_by_the_parser_s_line_memory():
+    honest = Meter().frame()
+    bad = Meter().frame(**{"1-0_1_7_0": "(NaN*kW)"})
+    for _ in range(3):  # the honest lines around it are remembered; the bad one is read, and refused, every time
+        parse_telegram(honest)
+        with pytest.raises(ImplausibleError):
+            parse_telegram(bad)
