@@ -252,6 +252,20 @@ def test_a_one_telegram_register_glitch_up_or_down_is_no_energy_and_no_meter_swa
     assert ingest.stats.segments == 0 and db.execute("SELECT count(*) FROM segment").fetchone()[0] == 0
 
 
+def test_on_a_ten_second_meter_a_glitch_within_the_connection_but_beyond_the_power_is_held(db):
+    meter = Meter()
+    ingest = Ingestor(db)
+    feed(ingest, meter.honest(3, seconds=10, wh=10))
+    meter.tick(seconds=10, wh=10)
+    ingest.add(parsed(meter.frame(**{"1-0_1_8_1": f"({(meter.day_wh + 900) / 1000:010.3f}*kWh)"})))  # 3.6 kW says
+    feed(ingest, meter.honest(3, seconds=10, wh=10))
+    feed(ingest, meter.honest(1, seconds=10, wh=60))  # a surprising rise, but the next telegram continues it
+    feed(ingest, meter.honest(3, seconds=10, wh=10))
+    ingest.finish()
+    assert stored_wh(db) == meter.energy_wh() == 150
+    assert ingest.stats.refused == {"register jumped": 1} and ingest.stats.segments == 0
+
+
 def test_a_real_meter_swap_and_a_real_clock_correction_are_confirmed_by_the_next_telegram(db):
     meter = Meter()
     ingest = Ingestor(db)

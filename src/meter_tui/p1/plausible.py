@@ -57,3 +57,10 @@ def allowed_wh(seconds: float) -> float:
     """The most a register can rise in `seconds`: the connection at its limit, one more second for a register
     and a stamp not taken at the same instant, and one Wh of rounding."""
     return MAX_POWER_KW * (seconds + 1) / 3.6 + 1
+
+
+def likely_wh(kw: float, seconds: float) -> float:
+    """The most a register is expected to rise in `seconds` (a minute at most) when the telegrams at both ends
+    report `kw`: twice that power plus 3 kW switched on in between (a kettle), a second more for the stamps, 5 Wh
+    of rounding. A larger rise is held back until the next telegram confirms it, never refused for that alone."""
+    return (2 * kw + 3) * (seconds + 1) / 3.6 + 5

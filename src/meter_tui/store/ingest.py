@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from meter_tui.energy.capacity import peak_quarter
-from meter_tui.p1.plausible import allowed_wh
+from meter_tui.p1.plausible import allowed_wh, likely_wh
 from meter_tui.p1.telegram import MonthPeak, Peak, Telegram
 from meter_tui.store.database import transaction
 from meter_tui.store.localtime import day_key, local_time
@@ -61,6 +61,7 @@ class _State:
     gas: tuple[int, int] | None  # (litres, capture time)
     water: tuple[int, int] | None
     equipment_id: str | None
+    powers: tuple[float | None, float | None] = (None, None)  # import, export kW (not stored: None after a start)
 
 
 @dataclass(slots=True)
@@ -71,6 +72,7 @@ class _Held:
     registers: tuple[int | None, ...]
     equipment_id: str | None
     telegram: Telegram
+    powers: tuple[float | None, float | None]
     reason: str  # why it does not follow, in a few words (the count's key)
     detail: str  # the same with its figures, for a person
 
@@ -142,23 +144,24 @@ class Ingestor:
         registers = _registers(telegram)
         state = self._state
         if state is None:
-            first = "the first telegram of a new history"
-            self._hold(_Held(now, registers, telegram.equipment_id, telegram, "not confirmed", first), True)
+            first = _Held(now, registers, telegram.equipment_id, telegram, _powers(telegram), "not confirmed",
+                          "the first telegram of a new history")  # fmt: skip
+            self._hold(first, True)
             return
-        why = _why_not(state, now, registers, telegram.equipment_id)
+        why = _why_not(state, now, registers, telegram.equipment_id, _powers(telegram))
         if why is None:
             self._refuse_held("the telegram after it followed the last accepted one")
             self._accept(telegram, now, registers)
         elif now <= state.time and not _more_energy(state.registers, registers):
             self.stats.skipped += 1  # a replay (an import of what is known), or a clock set back: nothing new
         else:
-            self._hold(_Held(now, registers, telegram.equipment_id, telegram, *why), False)
+            self._hold(_Held(now, registers, telegram.equipment_id, telegram, _powers(telegram), *why), False)
 
     def _hold(self, held: _Held, new_history: bool) -> None:
         """Keep `held` back; take it with the one held before when it continues that one: two telegrams in a row
         that agree make a new time or a new meter real, one alone does not."""
         before = self._held
-        if before is None or _why_not(before, held.time, held.registers, held.equipment_id, step=None) is not None:
+        if before is None or _why_not(before, held.time, held.registers, held.equipment_id, held.powers, step=None):
             self._refuse_held("the telegram after it did not continue it")
             self._held = held
             return
@@ -220,7 +223,7 @@ class Ingestor:
         self._peaks_from(telegram)
         if self.keep_raw:
             self._raw.append((now, telegram.raw))
-        self._state = _State(now, registers, gas, water, telegram.equipment_id)
+        self._state = _State(now, registers, gas, water, telegram.equipment_id, _powers(telegram))
 
     def _energy(
         self, state: _State, registers: tuple[int | None, ...], now: int, quarter: _Quarter, t: Telegram
@@ -426,11 +429,16 @@ def _registers(telegram: Telegram) -> tuple[int | None, ...]:
     )
 
 
+def _powers(telegram: Telegram) -> tuple[float | None, float | None]:
+    return (telegram.power_import_kw, telegram.power_export_kw)
+
+
 def _why_not(
     before: _State | _Held,
     now: int,
     registers: tuple[int | None, ...],
     equipment_id: str | None,
+    powers: tuple[float | None, float | None],
     *,
     step: int | None = MAX_STEP_SECONDS,
 ) -> tuple[str, str] | None:
@@ -450,6 +458,22 @@ def _why_not(
             return "register went down", f"{code} went down by {old - new} Wh"
         if new - old > allowed_wh(elapsed):
             return "register jumped", f"{code} rose by {new - old} Wh in {elapsed} s, more than a connection carries"
+    return _beyond_power(before, registers, powers, elapsed) if elapsed <= GAP_SECONDS else None
+
+
+def _beyond_power(
+    before: _State | _Held, registers: tuple[int | None, ...], powers: tuple[float | None, float | None], elapsed: int
+) -> tuple[str, str] | None:
+    """A rise of the import (or export) registers far beyond the power both telegrams report, within a minute: on
+    a meter that sends every 10 s, +0.9 kWh is within what the connection carries, not what the house draws."""
+    for first, side in ((0, 0), (2, 1)):
+        kw = max((p[side] for p in (before.powers, powers) if p[side] is not None), default=None)
+        pairs = [(new, old) for new, old in zip(registers[first : first + 2], before.registers[first : first + 2],
+                                                strict=True) if new is not None and old is not None]  # fmt: skip
+        rise = sum(new - old for new, old in pairs)
+        if kw is not None and rise > likely_wh(kw, elapsed):
+            code = _REGISTERS[first][:-2]
+            return "register jumped", f"{code}.x rose by {rise} Wh in {elapsed} s at {kw:g} kW"
     return None
 
 
