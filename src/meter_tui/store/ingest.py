@@ -451,14 +451,19 @@ def _why_not(
         return "meter changed", f"meter serial {equipment_id}, the last one's {before.equipment_id}"
     if step is not None and elapsed > step:
         return "time jumped", f"meter time {_duration(elapsed)} after the last accepted telegram"
+    allowed = allowed_wh(elapsed)
+    rise = 0
     for code, new, old in zip(_REGISTERS, registers, before.registers, strict=True):
         if new is None or old is None:
             continue
         if new < old:
             return "register went down", f"{code} went down by {old - new} Wh"
-        if new - old > allowed_wh(elapsed):
+        if new - old > allowed:
             return "register jumped", f"{code} rose by {new - old} Wh in {elapsed} s, more than a connection carries"
-    return _beyond_power(before, registers, powers, elapsed) if elapsed <= GAP_SECONDS else None
+        rise += new - old
+    if elapsed > GAP_SECONDS or rise <= likely_wh(0.0, elapsed):  # what no power bound refuses: most telegrams
+        return None
+    return _beyond_power(before, registers, powers, elapsed)
 
 
 def _beyond_power(
