@@ -176,7 +176,7 @@ def test_one_telegram_stamped_2099_or_2070_never_stops_the_history(db):
     meter = Meter()
     ingest = Ingestor(db)
     said: list[str] = []
-    ingest.on_refused = said.append
+    ingest.on_refused = lambda _reason, text: said.append(text)
     feed(ingest, meter.honest(5))
     meter.tick()
     ingest.add(parsed(meter.frame(stamp="990203100006W")))  # 2099
@@ -213,7 +213,7 @@ def test_a_gas_glitch_is_refused_and_a_new_gas_meter_is_confirmed_by_its_next_ca
     meter = Meter()
     ingest = Ingestor(db)
     said: list[str] = []
-    ingest.on_refused = said.append
+    ingest.on_refused = lambda _reason, text: said.append(text)
     for m3 in (2000.010, 2050.000, 2000.020, 2000.030, 12.000, 12.010, 12.020):  # +50 m³ in a minute, then a swap
         meter.tick(seconds=60)
         ingest.add(parsed(gas(meter, m3)))

@@ -207,7 +207,7 @@ def test_a_read_only_or_full_disk_is_reported_and_nothing_is_lost(tmp_path: Path
     errors: list[str] = []
     said: list[str] = []
     ingest.on_error = errors.append
-    ingest.on_refused = said.append
+    ingest.on_refused = lambda _reason, text: said.append(text)
     ingest.add(telegram(at(2026, 2, 3, 10, 0, 0), 1.0))
     ingest.add(telegram(at(2026, 2, 3, 10, 0, 1), 1.001))
     connection.execute("PRAGMA query_only = ON")  # as a read-only file system behaves: every write refused

@@ -57,6 +57,8 @@ class Recorder:
             if owner:
                 # Only the owner writes the history; followers see the same telegrams and leave it alone.
                 self.session.history.on_error = self.say
+                # A glitching meter refused every second would fill the log: a few lines a minute of each reason.
+                self.session.history.on_refused = lambda reason, text: self.throttle(f"refused {reason}", text)
                 error = self.session.become_owner()
                 if error:
                     self.say(f"history not kept: {error}")

@@ -55,6 +55,8 @@ class History:
         self._lock = writer_lock(db_path) if db_path is not None else None
         self._retry_at: float | None = None  # when to try again for a history another process records
         self.on_error: Callable[[str], None] | None = None  # told of every failed save
+        # Told of every telegram or reading refused, (reason, words); without it they go to `notes`.
+        self.on_refused: Callable[[str, str], None] | None = None
 
     def open_for_writing(self) -> None:
         """This process owns the meter: it alone writes the history, once it holds the history's writer lock. While
@@ -77,7 +79,7 @@ class History:
         try:
             self.ingestor = Ingestor(open_database(self.db_path), raw_days=self.raw_days)
             self.ingestor.on_error = self.on_error
-            self.ingestor.on_refused = self._refused
+            self.ingestor.on_refused = self.on_refused or self._refused
             self.refused = self.ingestor.stats.refused  # the counts live on after close()
             self.open_error = ""
         except (StoreError, sqlite3.Error) as error:
@@ -94,7 +96,7 @@ class History:
             or self.backup_error
         )
 
-    def _refused(self, text: str) -> None:
+    def _refused(self, _reason: str, text: str) -> None:
         """A telegram or reading the history refused or took after confirmation: for the event log (a recorder
         says it at once instead). The last few only: a process that never takes its notes keeps no pile."""
         self.notes = [*self.notes[-(NOTES_KEPT - 1) :], text]

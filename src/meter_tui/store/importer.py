@@ -143,7 +143,7 @@ def _import_capture(
 ) -> None:
     reader = TelegramReader()
     ingestor = Ingestor(connection, keep_raw=False)
-    ingestor.on_refused = lambda text: _problem(result, text)
+    ingestor.on_refused = lambda _reason, text: _problem(result, text)
     total = path.stat().st_size
     done = 0
     span: list[int] = []  # the first and the latest telegram's time

@@ -104,7 +104,7 @@ class Ingestor:
         self._state = self._load_state()
         self._batch = self._state.time // FLUSH_SECONDS if self._state else None
         self.on_error: Callable[[str], None] | None = None
-        self.on_refused: Callable[[str], None] | None = None
+        self.on_refused: Callable[[str, str], None] | None = None  # (reason, what happened in words)
         self._held: _Held | None = None
         self._mbus_held: dict[str, tuple[int, int]] = {}  # kind -> a reading (litres, capture) waiting for the next
         self._mbus_refused: dict[str, int] = {}  # kind -> capture time of the last reading refused (said once)
@@ -167,7 +167,9 @@ class Ingestor:
             return
         self._held = None
         if not new_history:
-            self._say(f"telegram of {_stamp(before.time)} taken, the next one confirmed it: {before.detail}")
+            self._say(
+                "confirmed", f"telegram of {_stamp(before.time)} taken, the next one confirmed it: {before.detail}"
+            )
         self._accept(before.telegram, before.time, before.registers)
         self._accept(held.telegram, held.time, held.registers)
         if new_history:
@@ -178,14 +180,14 @@ class Ingestor:
         if held is not None:
             self.stats.skipped += 1
             self._count(held.reason)
-            self._say(f"telegram of {_stamp(held.time)} refused: {held.detail}; {why}")
+            self._say(held.reason, f"telegram of {_stamp(held.time)} refused: {held.detail}; {why}")
 
     def _count(self, reason: str) -> None:
         self.stats.refused[reason] = self.stats.refused.get(reason, 0) + 1
 
-    def _say(self, text: str) -> None:
+    def _say(self, reason: str, text: str) -> None:
         if self.on_refused is not None:
-            self.on_refused(text)
+            self.on_refused(reason, text)
 
     def finish(self) -> bool:
         """The end of the input: a telegram still held is refused (nothing after it confirmed it), except the
@@ -267,7 +269,8 @@ class Ingestor:
             if self._mbus_refused.get(kind) != captured:
                 self._mbus_refused[kind] = captured
                 self._count(f"{kind} stamp ahead")
-                self._say(f"{kind} reading refused: captured {_stamp(captured)}, after the telegram's {_stamp(now)}")
+                said = f"{kind} reading refused: captured {_stamp(captured)}, after the telegram's {_stamp(now)}"
+                self._say(f"{kind} stamp ahead", said)
             return before
         if before is None:
             return (litres, captured)
@@ -303,7 +306,7 @@ class Ingestor:
     def _refuse_reading(self, kind: str, held: tuple[int, int], why: str) -> None:
         del self._mbus_held[kind]
         self._count(f"{kind} glitch")
-        self._say(f"{kind} reading of {_stamp(held[1])} refused ({held[0] / 1000:.3f} m³); {why}")
+        self._say(f"{kind} glitch", f"{kind} reading of {_stamp(held[1])} refused ({held[0] / 1000:.3f} m³); {why}")
 
     def _peaks_from(self, telegram: Telegram) -> None:
         """The meter's month peaks. The parser hands out the same objects while they do not change, so an
@@ -315,7 +318,8 @@ class Ingestor:
         if peak is not None and peak is not self._last_peak and peak.time is not None and peak.kw is not None:
             if (peak.time - stamp).total_seconds() > PEAK_AHEAD_SECONDS:
                 self._count("peak stamp ahead")
-                self._say(f"month peak refused: stamped {peak.time:%Y-%m-%d %H:%M}, after the telegram's {stamp}")
+                said = f"month peak refused: stamped {peak.time:%Y-%m-%d %H:%M}, after the telegram's {stamp}"
+                self._say("peak stamp ahead", said)
             else:
                 quarter = peak_quarter(peak.time, stamp, peak.kw)
                 self._keep_peak(f"{quarter:%Y-%m}", peak.kw, int(quarter.timestamp()))
@@ -353,7 +357,7 @@ class Ingestor:
             return False
         if self._failed:
             tries = "try" if self._failed == 1 else "tries"
-            self._say(f"history written again after {self._failed} failed {tries}: nothing was lost")
+            self._say("saved", f"history written again after {self._failed} failed {tries}: nothing was lost")
             self._failed = 0
         self.stats.commits += 1
         self.stats.last_error = ""
