@@ -179,3 +179,32 @@ async def test_time_spent_on_each_telegram_does_not_slow_a_replay_down(capture: 
             assert 0.59 < now[0] <= 0.59 + 2 * 0.006 + 1e-9 and all(s < 0.0045 for s in sleeps)
         else:
             assert sleeps == [] and now[0] == pytest.approx(pieces * 0.006)
+
+
+async def test_a_loop_over_a_capture_of_only_rejected_telegrams_ends_and_says_why(tmp_path: Path):
+    capture = tmp_path / "bad.p1"
+    capture.write_bytes((TELEGRAMS / "BE_idx68294399590__FLU5_253769484_A__fabricated_INVALIDcrc.txt").read_bytes())
+    events = await drain(MeterFeed(ReplaySource(capture, speed=None, loop=True)), limit=100)
+    rejected = [e for e in events if isinstance(e, TelegramEvent) and e.result.telegram is None]
+    assert len(rejected) == 1  # one pass: each rejection said once, not for ever
+    assert events[-1] == StatusEvent(
+        FeedState.FINISHED, "replay bad.p1 as fast as possible (loop)",
+        "not looped: none of the telegrams in bad.p1 passes its checks", 0, 1,
+    )  # fmt: skip
+
+
+async def test_a_replay_as_fast_as_possible_lets_other_tasks_run(capture: Path):
+    """Every piece yields to the event loop: an app's keys and screen go on while a replay runs at full speed."""
+    ticks = 0
+
+    async def other() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(other())
+    events = await drain(MeterFeed(ReplaySource(capture, speed=None, loop=True)), limit=200)
+    task.cancel()
+    assert good_count(events) > 120
+    assert ticks >= 100

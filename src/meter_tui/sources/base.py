@@ -18,6 +18,9 @@ class ByteSource(ABC):
     description: str
     """What the status line shows: '/dev/ttyUSB0 115200 8N1', 'demo meter (seed 1)', ..."""
 
+    end_reason: str = "end of the source"
+    """What the feed says when `read` has given b'': why the source ended."""
+
     @abstractmethod
     async def open(self) -> None:
         """Open the device; raise SourceError if it cannot be opened."""

@@ -111,7 +111,7 @@ class MeterFeed:
                 if not chunk:
                     for result in self.reader.flush():
                         yield TelegramEvent(result, self._clock())
-                    yield self.status(FeedState.FINISHED, "end of the source")
+                    yield self.status(FeedState.FINISHED, self.source.end_reason)
                     return
                 now = self._clock()
                 for result in self.reader.feed(chunk):

@@ -4,6 +4,10 @@ Timing follows the telegrams' own timestamps (the meter clock); a rejected teleg
 one second of meter time, like the meter's rhythm. Each piece is due at a time fixed from the start, not after a
 pause counted from the previous one, so the time the app spends on a telegram does not slow the replay down: it
 plays at the speed asked for as long as the machine keeps up, and as fast as it can when it does not.
+
+Every piece lets the event loop run, also as fast as possible, so that an app on a replay always answers its keys;
+and a loop over a capture in which no telegram passes its checks ends after one pass, saying so, instead of
+repeating the same rejections for ever.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ class ReplaySource(ByteSource):
         pace = "as fast as possible" if speed is None else f"x{speed:g}"
         self.description = f"replay {path.name} {pace}" + (" (loop)" if loop else "")
         self._pieces: list[tuple[bytes, float]] = []
+        self._good = 0  # telegrams of the capture that pass their checks
         self._index = 0
         self._clock = clock
         self._sleep = sleep
@@ -49,13 +54,16 @@ class ReplaySource(ByteSource):
             data = await asyncio.to_thread(self.path.read_bytes)
         except OSError as error:
             raise SourceError(f"cannot read {self.path}: {error.strerror}") from error
-        self._pieces = _pieces(data)
+        self._pieces, self._good = _pieces(data)
         self._index = 0
         self._due = self._clock()
 
     async def read(self) -> bytes:
         if self._index >= len(self._pieces):
             if not self.loop or not self._pieces:
+                return b""
+            if not self._good:
+                self.end_reason = f"not looped: none of the telegrams in {self.path.name} passes its checks"
                 return b""
             self._index = 0
         piece, wait = self._pieces[self._index]
@@ -66,14 +74,17 @@ class ReplaySource(ByteSource):
             self._due = max(self._due, now - 1.0) + wait / self.speed
             if self._due > now:
                 await self._sleep(self._due - now)
+                return piece
+        await asyncio.sleep(0)  # no pause due: still let the app (its keys, its screen) run between two pieces
         return piece
 
     async def close(self) -> None:
         self._pieces = []
 
 
-def _pieces(data: bytes) -> list[tuple[bytes, float]]:
-    """Cut the capture at each frame's start, with the meter-time pause before each piece."""
+def _pieces(data: bytes) -> tuple[list[tuple[bytes, float]], int]:
+    """Cut the capture at each frame's start, with the meter-time pause before each piece; and count the telegrams
+    that pass their checks."""
     reader = TelegramReader()
     results = [*reader.feed(data), *reader.flush()]
     pieces: list[tuple[bytes, float]] = []
@@ -94,4 +105,4 @@ def _pieces(data: bytes) -> list[tuple[bytes, float]]:
             previous = moment
     if start < len(data):
         pieces.append((data[start:], 0.0))
-    return pieces
+    return pieces, sum(result.telegram is not None for result in results)

@@ -200,6 +200,8 @@ class MeterApp(App[None]):
                     await self._in_flight.acquire()
                     self.post_message(TelegramReceived(result.telegram, event.received))
                 elif result.error is not None:
+                    # Rejections wait their turn too: a source of nothing but bad data cannot flood the queue.
+                    await self._in_flight.acquire()
                     self.post_message(TelegramRejected(result.error.message, result.error.reason))
 
     async def on_meter_status(self, message: MeterStatus) -> None:
@@ -221,6 +223,8 @@ class MeterApp(App[None]):
         elif now.state is FeedState.CONNECTED and self._lost:
             self._lost = False
             self.log_event(f"meter back: {now.source}", "information", notify=True)
+        elif now.state is FeedState.FINISHED:
+            self.log_event(f"{now.source}: {now.detail}", "information", notify=True)
 
     async def on_telegram_received(self, message: TelegramReceived) -> None:
         self._in_flight.release()
@@ -270,6 +274,7 @@ class MeterApp(App[None]):
         return self.prices
 
     def on_telegram_rejected(self, message: TelegramRejected) -> None:
+        self._in_flight.release()
         self.rejected += 1
         self.reasons[message.kind] = self.reasons.get(message.kind, 0) + 1
         self.last_rejection = message.reason
@@ -284,13 +289,13 @@ class MeterApp(App[None]):
             parts.append("starting")
         else:
             state = status.state.value
-            if status.state is FeedState.RECONNECTING and status.detail:
+            if status.state in (FeedState.RECONNECTING, FeedState.FINISHED) and status.detail:
                 # Short here, so that the line fits 80 columns; whole in Settings and the event log.
                 detail = (
                     status.detail if len(status.detail) <= DETAIL_SHOWN else status.detail[: DETAIL_SHOWN - 1] + "…"
                 )
                 state += f" ({detail})"
-                alarm = True
+                alarm = status.state is FeedState.RECONNECTING
             parts += [status.source, state]
         if self.role is Role.FOLLOWER:
             parts.append(self.role_text())
