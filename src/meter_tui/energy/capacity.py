@@ -6,7 +6,8 @@ meter's 1-0:1.4.0, P the power now and M the month peak so far:
     projected average if P holds:  D + P * (900 - t) / 900
     headroom (average power still allowed for the rest of the quarter without a new peak): (M - D) * 900 / (900 - t)
 M is taken as at least 2.5 kW: below that a higher peak costs nothing, so it is no reason to warn. The headroom is
-also capped by what the connection can carry (the meter's power limiter 0-0:17.0.0 when set, else the main fuse).
+also capped by what the connection can carry (`connection`): near a quarter's end the formula alone allows hundreds
+of kW, which no household connection delivers.
 
 A month's billed peak counts in the 12-month average of 12 monthly bills, each 1/12 of the yearly price: over the
 next 12 months it costs  kW x price per kW per year / 12, and a higher peak costs its difference the same way.
@@ -14,12 +15,27 @@ next 12 months it costs  kW x price per kW per year / 12, and a higher peak cost
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 QUARTER_SECONDS = 900
 MINIMUM_PEAK_KW = 2.5
+PHASE_V = 230.0
+# Fluvius' usual household connections when nothing says which one this is: a single phase of 40 A (9.2 kVA), a
+# 3N400 V connection of 3x25 A (17.3 kVA, the standard for new ones), an older 3x230 V one of 3x40 A (15.9 kVA).
+ASSUMED_A = {1: 40.0, 3: 25.0}
+ASSUMED_DELTA_A = 40.0
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """What the connection carries, in kW, and how that is known (said beside the headroom)."""
+
+    kw: float
+    known_from: str  # "the meter's power limiter", "main_fuse 3x40", "the meter's fuse, 3x25 A", "assumed 3x25 A"
+    assumed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +50,11 @@ class QuarterForecast:
     headroom_kw: float
     new_peak_certain: bool
     new_peak_likely: bool
-    limit_kw: float | None = None  # what the connection carries, when known
+    connection: Connection | None = None  # what the connection carries
+
+    @property
+    def limit_kw(self) -> float | None:
+        return self.connection.kw if self.connection is not None else None
 
     @property
     def progress(self) -> float:
@@ -61,15 +81,29 @@ def extra_peak_cost_eur(new_kw: float, month_peak_kw: float | None, price_kw_yea
     return max(peak_cost_eur(new_kw, price_kw_year) - peak_cost_eur(month_peak_kw or 0.0, price_kw_year), 0.0)
 
 
-def connection_kw(limiter_kw: float | None, fuse: str | None) -> float | None:
-    """What the connection carries: the meter's power limiter (0-0:17.0.0) when it is set (99.999 means none),
-    else a main fuse given as 'PxA' (3x40: three phases of 40 A at 230 V), else None."""
+def connection(
+    limiter_kw: float | None, main_fuse: str | None, *, meter_fuse_a: float | None = None, phases: int = 3,
+    grid_v: int | None = None,
+) -> Connection:  # fmt: skip
+    """What the connection carries, from the best thing known: the meter's power limiter (0-0:17.0.0, 99.999 =
+    none), else `main_fuse` as 'PxA' from the config (3x40: three phases of 40 A), else the meter's fuse
+    supervision (1-0:31.4.0, 999.99 = none) on its `phases`, else a usual Fluvius connection of that many phases,
+    said to be assumed. `grid_v` 230 is a three-phase 3x230 V grid (no neutral): √3 x 230 V per ampere."""
     if limiter_kw is not None and 0 < limiter_kw < 99.9:
-        return limiter_kw
-    if fuse:
-        phases, _, amps = fuse.lower().partition("x")
-        return int(phases) * float(amps) * 230 / 1000
-    return None
+        return Connection(limiter_kw, "the meter's power limiter")
+    if main_fuse:
+        count, _, amps = main_fuse.lower().partition("x")
+        return Connection(_fuse_kw(int(count), float(amps), grid_v), f"main_fuse {main_fuse}")
+    count = 3 if phases >= 2 else 1
+    if meter_fuse_a is not None and 0 < meter_fuse_a < 999:
+        return Connection(_fuse_kw(count, meter_fuse_a, grid_v), f"the meter's fuse, {count}x{meter_fuse_a:g} A")
+    amps = ASSUMED_DELTA_A if count == 3 and grid_v == 230 else ASSUMED_A[count]
+    return Connection(_fuse_kw(count, amps, grid_v), f"assumed {count}x{amps:g} A", assumed=True)
+
+
+def _fuse_kw(phases: int, amps: float, grid_v: int | None) -> float:
+    volts = math.sqrt(3) * PHASE_V if phases == 3 and grid_v == 230 else phases * PHASE_V
+    return volts * amps / 1000
 
 
 def peak_quarter(stamp: datetime, seen: datetime, kw: float) -> datetime:
@@ -95,8 +129,9 @@ def quarter_start(moment: datetime) -> datetime:
 
 
 def forecast(
-    moment: datetime, average_kw: float, power_kw: float, month_peak_kw: float | None, limit_kw: float | None = None
-) -> QuarterForecast:
+    moment: datetime, average_kw: float, power_kw: float, month_peak_kw: float | None,
+    limit: Connection | None = None,
+) -> QuarterForecast:  # fmt: skip
     """The running quarter at `moment` (meter time) from the meter's own 1-0:1.4.0, 1-0:1.7.0 and 1-0:1.6.0."""
     start = quarter_start(moment)
     seconds_in = min(int((moment - start).total_seconds()), QUARTER_SECONDS)
@@ -116,7 +151,7 @@ def forecast(
         headroom_kw=headroom,
         new_peak_certain=certain,
         new_peak_likely=certain or projected > threshold,
-        limit_kw=limit_kw,
+        connection=limit,
     )
 
 

@@ -79,6 +79,13 @@ class Cost:
         return self.electricity + self.gas + self.water + self.capacity + self.fixed
 
 
+def money(amount: float, *, sign: bool = False) -> str:
+    """EUR with two decimals, signed when asked, and never "-0.00" or "+0.00": an injection price times nothing,
+    or a cost per hour while nothing flows, is zero, not a credit."""
+    text = f"{amount:+.2f}" if sign else f"{amount:.2f}"
+    return "0.00" if text in ("-0.00", "+0.00") else text
+
+
 def gas_cost(m3: float, rates: Rates, kwh_per_m3: float | None) -> float:
     """Gas per m3, or per kWh at the month's conversion factor (from a Fluvius export, else rates.json's cnv)."""
     if rates.gas_kwh is None:

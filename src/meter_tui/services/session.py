@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from meter_tui.energy.capacity import (
+    Connection,
     MonthPeakValue,
     QuarterForecast,
     capacity_summary,
-    connection_kw,
+    connection,
     extra_peak_cost_eur,
     forecast,
     peak_cost_eur,
@@ -131,7 +132,7 @@ class Session:
             return None
         peak = self.month_peak(t)
         return forecast(t.timestamp, t.quarter_average_kw, t.power_import_kw or 0.0, peak.kw if peak else None,
-                        connection_kw(t.limiter_kw, self.main_fuse))  # fmt: skip
+                        meter_connection(t, self.main_fuse))  # fmt: skip
 
     def month_peak(self, t: Telegram) -> MonthPeakValue | None:
         """The running month's peak so far (`running_peak`); the history is asked once a quarter."""
@@ -361,3 +362,10 @@ def _span(name: str, by_day: dict[date, DayUsage], first: date, last: date, pric
                 best = (peak, when)
         day += timedelta(days=1)
     return Column(name, usage, cost, *best)
+
+
+def meter_connection(t: Telegram, main_fuse: str | None) -> Connection:
+    """What this meter's connection carries: the telegram says its limiter, its fuse supervision, its grid and how
+    many phases it measures (L2 of a 3x230 V grid has no voltage of its own, but a current)."""
+    phases = sum(1 for phase in t.phases if phase.voltage_v or phase.current_a)
+    return connection(t.limiter_kw, main_fuse, meter_fuse_a=t.fuse_a, phases=phases, grid_v=t.grid_config_v)

@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Digits, ProgressBar, Static
 from textual_plotext import PlotextPlot
 
+from meter_tui.energy.costs import money
 from meter_tui.p1.quantities import phase_rows
 from meter_tui.p1.telegram import Tariff, Telegram
 from meter_tui.services.views import LiveView, PeakRequest, PeakView
@@ -115,9 +116,9 @@ class LiveScreen(MeterScreen):
             tariff.set_class(night, "night")
         cost = colours(dark)["cost"]
         if (per_hour := view.values.cost_per_hour_eur) is not None:
-            self.query_one("#cost-now", Readout).show(f"[{cost}]{per_hour:+.2f}[/] EUR/h now")
+            self.query_one("#cost-now", Readout).show(f"[{cost}]{money(per_hour, sign=True)}[/] EUR/h now")
         if view.today is not None:
-            self.query_one("#cost-today", Readout).show(f"[{cost}]{view.today.cost.total:.2f}[/] EUR today")
+            self.query_one("#cost-today", Readout).show(f"[{cost}]{money(view.today.cost.total)}[/] EUR today")
         self._phases(telegram, view.warnings, dark)
         self._today(view, dark)
         self._chart(view, dark)
@@ -161,8 +162,9 @@ class LiveScreen(MeterScreen):
             usage = column.usage
             self.query_one("#today-energy", Readout).show(
                 f"Electricity in [{c['import']}]{usage.import_kwh:.2f}[/] kWh · "
-                f"out [{c['export']}]{usage.export_kwh:.2f}[/] kWh · "
-                f"cost [{c['cost']}]{column.cost.total:.2f}[/] EUR"
+                f"out [{c['export']}]{usage.export_kwh:.2f}[/] kWh "
+                f"= [{c['cost']}]{money(column.cost.electricity)}[/] EUR · "
+                f"all-in [{c['cost']}]{money(column.cost.total)}[/] EUR"
             )
         parts = []
         for kind, device, unit in (("gas", telegram.gas, "m3"), ("water", telegram.water, "l")):

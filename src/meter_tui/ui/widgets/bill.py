@@ -7,6 +7,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from meter_tui.energy.costs import money
 from meter_tui.services.views import BillView
 from meter_tui.ui.palette import colours
 
@@ -29,7 +30,7 @@ def bill_text(view: BillView, dark: bool) -> RenderableType:
     )
     for label, field, meaning in rows:
         style = (c[meaning] if meaning else "") + (" bold" if label in ("Total", "Excluding VAT") else "")
-        lines.add_row(label, *(Text(f"{getattr(bill, field):.2f}{_mark(bill.unpriced_quarters, field)}",
+        lines.add_row(label, *(Text(f"{money(getattr(bill, field))}{_mark(bill.unpriced_quarters, field)}",
                                     style.strip()) for bill in view.invoices))  # fmt: skip
     months = Table(box=None, padding=(0, 1), pad_edge=False)
     months.add_column("Month", no_wrap=True)
@@ -60,7 +61,7 @@ def _money_row(totals: list[float] | tuple[float, ...], unpriced: list[int] | tu
                *, bold: bool = False) -> list[Text]:  # fmt: skip
     """Each contract's total, then each other contract's difference to the first."""
     style = f"{c['cost']} bold" if bold else c["cost"]
-    cells = [Text(f"{t:.2f}{'*' if u else ''}", style) for t, u in zip(totals, unpriced, strict=True)]
+    cells = [Text(f"{money(t)}{'*' if u else ''}", style) for t, u in zip(totals, unpriced, strict=True)]
     pairs = zip(totals[1:], unpriced[1:], strict=True)
     return cells + [_difference(t - totals[0], c, unpriced[0] + u, bold=bold) for t, u in pairs]
 
@@ -76,4 +77,4 @@ def _difference(amount: float, c: dict[str, str], unpriced: int, *, bold: bool =
     if unpriced:
         return Text("incomplete", c["muted"])
     style = c["export"] if amount < 0 else c["alarm"] if amount > 0 else ""
-    return Text(f"{amount:+.2f}", f"{style} bold".strip() if bold else style)
+    return Text(money(amount, sign=True), f"{style} bold".strip() if bold else style)

@@ -53,8 +53,8 @@ def quarter_lines(view: PeakView, dark: bool) -> Text:
         text.append("You may draw up to ")
         text.append(f"{status.allowed_kw:.2f} kW", f"bold {c['export']}")
         text.append(f" for the remaining {left}")
-        if status.limited:
-            text.append(" (all the connection carries)")
+        if status.limited and status.connection is not None:
+            text.append(f" (all the connection carries: {status.connection.known_from})")
     return text
 
 
