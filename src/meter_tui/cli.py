@@ -191,6 +191,22 @@ def db_path(args: argparse.Namespace, config: Config) -> Path:
     return path
 
 
+def _demo_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--demo", action="store_true", help="the demo meter's history (demo.sqlite), not the real one")
+
+
+def shown_history(args: argparse.Namespace, config: Config) -> Path:
+    """The history a report reads: the one asked for; with none asked for and no real history yet, the demo's
+    when there is one (said in one line), so that the first report after `make demo` shows the demo."""
+    chosen = db_path(args, config)
+    demo = history_path(config, demo=True)
+    if args.db is None and not args.demo and config.store.db is None and not chosen.exists() and demo.exists():
+        print(f"meter-tui: no history of a real meter yet: this is the demo meter's ({settings.shown_path(demo)})",
+              file=sys.stderr)  # fmt: skip
+        return demo
+    return chosen
+
+
 def _rates(args: argparse.Namespace) -> Path:
     return rates_path(args.rates)
 
@@ -274,13 +290,21 @@ def _import_command(args: argparse.Namespace) -> int:
 def _report_command(args: argparse.Namespace) -> int:
     from meter_tui.commands.report import run_report  # noqa: PLC0415
 
-    return run_report(db_path(args, _config(args)), _rates(args), args.first, args.last, as_json=args.json,
+    return run_report(shown_history(args, _config(args)), _rates(args), args.first, args.last, as_json=args.json,
                       month=args.month)  # fmt: skip
 
 
 def _day_range(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--from", dest="first", type=date.fromisoformat, metavar="DATE", help="first day, YYYY-MM-DD")
-    parser.add_argument("--to", dest="last", type=date.fromisoformat, metavar="DATE", help="last day, YYYY-MM-DD")
+    parser.add_argument("--from", dest="first", type=_day, metavar="DATE", help="first day, YYYY-MM-DD")
+    parser.add_argument("--to", dest="last", type=_day, metavar="DATE", help="last day, YYYY-MM-DD")
+    parser.set_defaults(range_parser=parser)  # a range that runs backwards is this command's error, with its usage
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a day: {text!r} (YYYY-MM-DD)") from None
 
 
 def _month(text: str) -> str:
@@ -294,13 +318,13 @@ def _month(text: str) -> str:
 def _compare_command(args: argparse.Namespace) -> int:
     from meter_tui.commands.report import run_compare  # noqa: PLC0415
 
-    return run_compare(db_path(args, _config(args)), args.contracts, args.first, args.last, as_json=args.json)
+    return run_compare(shown_history(args, _config(args)), args.contracts, args.first, args.last, as_json=args.json)
 
 
 def _export_command(args: argparse.Namespace) -> int:
     from meter_tui.commands.report import run_export  # noqa: PLC0415
 
-    return run_export(db_path(args, _config(args)), args.first, args.last, args.out)
+    return run_export(shown_history(args, _config(args)), args.first, args.last, args.out)
 
 
 def _backup_command(args: argparse.Namespace) -> int:
@@ -405,12 +429,14 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser(
         "report",
         help="usage, costs and peaks per day and month",
-        description="Usage, costs and peaks per day and per month, and the capacity tariff.",
+        description="Usage, costs and peaks per day and per month, and the capacity tariff. With no history of "
+        "a real meter yet, the demo meter's (said in one line).",
     )
     _day_range(report)
     report.add_argument("--month", type=_month, metavar="YYYY-MM", help="one month, split as the invoice splits it")
     report.add_argument("--json", action="store_true", help="print JSON instead of tables")
     _store_options(report)
+    _demo_option(report)
     report.set_defaults(handler=_report_command)
 
     comparer = commands.add_parser(
@@ -423,6 +449,7 @@ def build_parser() -> argparse.ArgumentParser:
     _day_range(comparer)
     comparer.add_argument("--json", action="store_true", help="print JSON instead of a table")
     _store_options(comparer, rates=False)
+    _demo_option(comparer)
     comparer.set_defaults(handler=_compare_command)
 
     export = commands.add_parser(
@@ -432,6 +459,7 @@ def build_parser() -> argparse.ArgumentParser:
     _day_range(export)
     export.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of standard output")
     _store_options(export, rates=False)
+    _demo_option(export)
     export.set_defaults(handler=_export_command)
 
     backup = commands.add_parser(
@@ -460,6 +488,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="A short report on the history; exit status 1 when it is damaged or contradicts itself.",
     )
     _store_options(checker, rates=False)
+    _demo_option(checker)
     checker.set_defaults(handler=_check_command)
 
     simulate = commands.add_parser(
@@ -482,7 +511,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     first, last = getattr(args, "first", None), getattr(args, "last", None)
     if first is not None and last is not None and first > last:
-        parser.error(f"--from {first} is after --to {last}")
+        args.range_parser.error(f"--from {first} is after --to {last}")
     handler = args.handler
     try:
         settings.own_dirs()

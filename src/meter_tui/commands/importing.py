@@ -19,6 +19,9 @@ def _summary(result: ImportResult) -> str:
         return f"{result.path.name}: skipped, neither a P1 capture, a Fluvius export nor a day-ahead price CSV"
     if result.already:
         return f"{result.path.name}: already imported, nothing changed"
+    if result.nothing_good and result.kind == "capture":
+        rejected = "its only telegram" if result.rejected == 1 else f"all {result.rejected:,} telegrams"
+        return f"{result.path.name}: nothing imported, {rejected} rejected{by_reason(result.reasons)}"
     if result.nothing_good:
         return f"{result.path.name}: nothing imported, all {result.rejected:,} rows with data refused"
     if result.kind == "prices":

@@ -41,6 +41,9 @@ def run_backup(db: Path, target: Path | None) -> int:
 def run_restore(db: Path, backup: Path) -> int:
     """Put a backup in place, holding the history's writer lock meanwhile: a recorder running now would go on
     writing into the file set aside, and its telegrams would be lost from the restored history."""
+    if not backup.exists():  # a mistyped name is not a damaged backup
+        _say(f"meter-tui: {backup}: not restored: no such file")
+        return 1
     lock = writer_lock(db)
     try:
         if not lock.try_acquire():

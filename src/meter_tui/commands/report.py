@@ -16,6 +16,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from meter_tui.energy.costs import money
 from meter_tui.energy.rates import load_rates, user_rates
 from meter_tui.services.compare import compare, comparison_json
 from meter_tui.services.report import DayReport, Report, build_report, report_to_json
@@ -88,7 +89,7 @@ def _print_invoices(report: Report | None, month: str) -> None:
             (f"VAT {bill.vat_rate:.0%} (injection is outside VAT)", bill.vat),
             ("Total", bill.total),
         ):
-            table.add_row(label, f"{amount:.2f}", style="bold" if label in ("Energy", "Total") else None)
+            table.add_row(label, money(amount), style="bold" if label in ("Energy", "Total") else None)
         console.print(table)
         if bill.unpriced_quarters:
             console.print(f"{bill.unpriced_quarters} quarters have energy but no day-ahead price (meter-tui import "
@@ -107,17 +108,21 @@ def run_compare(db: Path, contracts: list[Path], first: date | None, last: date 
     if comparison is None:
         console.print("No history yet.")
         return 0
+    # Contracts by letter, named in full above the table: file names would not leave room for the months.
+    letters = [chr(ord("A") + index) for index in range(len(comparison.names))]
+    for letter, name in zip(letters, comparison.names, strict=True):
+        console.print(f"{letter}: {name}", markup=False, soft_wrap=True)
     table = Table(title="What your own quarters would have cost, EUR with VAT", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("Month", no_wrap=True)
-    for name in comparison.names:
-        table.add_column(name, justify="right", no_wrap=True)
-    for name in comparison.names[1:]:
-        table.add_column(f"{name}\n- {comparison.names[0]}", justify="right", no_wrap=True)
+    for letter in letters:
+        table.add_column(letter, justify="right", no_wrap=True)
+    for letter in letters[1:]:
+        table.add_column(f"{letter} - A", justify="right", no_wrap=True)
     for row in (*((f"{m.month:%Y-%m}", m.costs) for m in comparison.months), ("Total", comparison.totals)):
         label, costs = row
         marks = ["*" if c.unpriced_quarters else "" for c in costs]
-        cells = [f"{c.total:.2f}{mark}" for c, mark in zip(costs, marks, strict=True)]
-        cells += [f"{c.total - costs[0].total:+.2f}" if not (c.unpriced_quarters or costs[0].unpriced_quarters)
+        cells = [f"{money(c.total)}{mark}" for c, mark in zip(costs, marks, strict=True)]
+        cells += [money(c.total - costs[0].total, sign=True) if not (c.unpriced_quarters or costs[0].unpriced_quarters)
                   else "incomplete" for c in costs[1:]]  # fmt: skip
         table.add_row(label, *cells, style="bold" if label == "Total" else None)
     console.print(table)
@@ -127,19 +132,21 @@ def run_compare(db: Path, contracts: list[Path], first: date | None, last: date 
     complete = [i for i, cost in enumerate(comparison.totals) if not cost.unpriced_quarters]
     if complete:
         best = min(complete, key=lambda i: comparison.totals[i].total)
-        console.print(f"Cheapest: {comparison.names[best]}", markup=False)
+        console.print(f"Cheapest: {letters[best]}, {comparison.names[best]}", markup=False, soft_wrap=True)
     return 0
 
 
 def _print_tables(report: Report | None) -> None:
     """Two tables that fit 80 columns: a day or month per row, the four registers, gas, water, cost and the peak
-    quarter (its kW and when it started)."""
+    quarter (its kW and when it started). A month's kWh and m3 have one decimal: its peak's day and time then
+    fit beside them, also in a month of four-figure kWh."""
     console = Console()
     if report is None:
         console.print("No history yet.")
         return
     for title, rows in (("Days", report.days), ("Months", report.months)):
-        table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 0, 0, 1))
+        table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 0, 0, 1), show_edge=False)
+        places = 2 if title == "Days" else 1
         table.add_column("", no_wrap=True)
         for column in ("+day\nkWh", "+night\nkWh", "-day\nkWh", "-night\nkWh", "gas\nm3", "water\nm3", "cost\nEUR"):
             table.add_column(column, justify="right", no_wrap=True)
@@ -156,10 +163,13 @@ def _print_tables(report: Report | None) -> None:
                 at = f"{when:%d %H:%M}" if when else ""
             table.add_row(
                 label,
-                *(f"{v:.2f}" for v in (u.import_day_kwh, u.import_night_kwh, u.export_day_kwh, u.export_night_kwh)),
-                f"{u.gas_m3:.2f}",
+                *(
+                    f"{v:.{places}f}"
+                    for v in (u.import_day_kwh, u.import_night_kwh, u.export_day_kwh, u.export_night_kwh)
+                ),
+                f"{u.gas_m3:.{places}f}",
                 f"{u.water_m3:.3f}",
-                f"{row.cost.total:.2f}",
+                money(row.cost.total),
                 f"{kw:.3f}" if kw is not None else "",
                 at,
             )

@@ -40,7 +40,10 @@ class ImportResult:
 
     @property
     def nothing_good(self) -> bool:
-        """A CSV whose every row with data was refused: an error, and not remembered as imported."""
+        """A capture of nothing but rejected telegrams, or a CSV whose every row with data was refused: an error,
+        and not remembered as imported."""
+        if self.kind == "capture":
+            return self.rejected > 0 and self.records == 0
         return (
             self.kind in ("fluvius", "prices")
             and self.rejected > 0
