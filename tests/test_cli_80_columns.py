@@ -131,3 +131,17 @@ def test_every_command_s_help_fits_80_columns(data: Path, command: str):
     said = meter_tui(data, command, "--help")
     assert said.returncode == 0
     fits(said.stdout)
+
+
+def test_an_unknown_option_of_a_command_shows_that_command_s_usage(data: Path):
+    said = meter_tui(data, "report", "--bogus")
+    assert said.returncode == 2
+    assert said.stderr.startswith("usage: meter-tui report ")
+    assert said.stderr.splitlines()[-1] == "meter-tui report: error: unrecognized arguments: --bogus"
+
+
+def test_the_month_as_the_invoice_splits_it_fits(data: Path, tmp_path: Path):
+    shown = meter_tui(data, "report", "--demo", "--month", "2026-02", "--rates", str(tmp_path / "r.json"))
+    lines = fits(shown.stdout)
+    assert lines[0].strip() == "February 2026, as the invoice splits it"
+    assert any(re.fullmatch(r" ?Total +\d+\.\d\d ?", line) for line in lines), lines

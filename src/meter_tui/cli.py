@@ -297,7 +297,6 @@ def _report_command(args: argparse.Namespace) -> int:
 def _day_range(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--from", dest="first", type=_day, metavar="DATE", help="first day, YYYY-MM-DD")
     parser.add_argument("--to", dest="last", type=_day, metavar="DATE", help="last day, YYYY-MM-DD")
-    parser.set_defaults(range_parser=parser)  # a range that runs backwards is this command's error, with its usage
 
 
 def _day(text: str) -> date:
@@ -470,6 +469,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     backup.add_argument("--to", type=Path, metavar="FILE", help="where to write it (default: beside the history)")
     _store_options(backup, rates=False)
+    _demo_option(backup)
     backup.set_defaults(handler=_backup_command)
 
     restorer = commands.add_parser(
@@ -503,15 +503,20 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--seed", type=int, default=1, help="which household (default 1)")
     simulate.add_argument("--out", type=Path, required=True, metavar="FILE", help="the capture file to write")
     simulate.set_defaults(handler=_simulate_command)
+    for command in commands.choices.values():  # a command's mistakes are shown with that command's usage
+        command.set_defaults(command_parser=command)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    own = getattr(args, "command_parser", parser)
+    if unknown:
+        own.error(f"unrecognized arguments: {' '.join(unknown)}")
     first, last = getattr(args, "first", None), getattr(args, "last", None)
     if first is not None and last is not None and first > last:
-        args.range_parser.error(f"--from {first} is after --to {last}")
+        own.error(f"--from {first} is after --to {last}")
     handler = args.handler
     try:
         settings.own_dirs()
