@@ -216,7 +216,9 @@ def _record_command(args: argparse.Namespace) -> int:
     from meter_tui.services.session import Session  # noqa: PLC0415
 
     config = _config(args)
-    session = Session(db_path(args, config), _rates(args), raw_days=config.store.raw_days)
+    # main_fuse: MQTT's headroom_kw is capped by the connection as in the app.
+    session = Session(db_path(args, config), _rates(args), raw_days=config.store.raw_days,
+                      main_fuse=config.meter.main_fuse)  # fmt: skip
     recorder = Recorder(shared_meter(args, config), session, capture=args.capture)
     recorder.publisher = mqtt_publisher(args, config, log=recorder.say)
     return asyncio.run(recorder.run())
