@@ -102,7 +102,7 @@ def test_importing_a_file_of_only_rejected_telegrams_fails_and_says_so(data: Pat
     for _ in range(2):  # and again: a failed import is not "already imported"
         said = meter_tui(data, "import", str(BAD), "--db", str(tmp_path / "m.sqlite"))
         assert said.returncode == 1
-        assert said.stderr.splitlines()[-1] == f"{BAD.name}: nothing imported: its only telegram was rejected"
+        assert said.stderr.splitlines()[-1] == f"{BAD.name}: nothing imported, its only telegram rejected (1 CRC)"
 
 
 def test_restoring_a_missing_file_says_there_is_no_such_file(data: Path, tmp_path: Path):

@@ -162,8 +162,8 @@ def test_importing_random_bytes_says_what_it_rejected_one_line_each(tmp_path: Pa
     )  # fmt: skip
     lines = result.stderr.splitlines()
     assert lines and all(line.startswith(f"{garbage.name}: ") for line in lines), lines
-    assert "0 new quarters" in lines[-2]
-    assert lines[-1].endswith("nothing imported: its only telegram was rejected") and result.returncode == 1
+    assert lines[-1].startswith(f"{garbage.name}: nothing imported, its only telegram rejected")
+    assert result.returncode == 1
 
 
 def test_import_says_how_many_quarters_are_new_and_how_many_were_known(tmp_path: Path):
