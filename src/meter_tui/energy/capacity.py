@@ -38,6 +38,16 @@ class Connection:
     assumed: bool = False
 
 
+# The Flemish capacity tariff exists from this month on (VREG: "Sinds 2023 ..."): a month before it has no capacity
+# charge, no 2.5 kW floor, and its peak does not count in the 12-month average of the months after it.
+CAPACITY_START = date(2023, 1, 1)
+
+
+def capacity_billed(month: date) -> bool:
+    """Whether the month of `month` is under the capacity tariff (from January 2023 on)."""
+    return month.replace(day=1) >= CAPACITY_START
+
+
 @dataclass(frozen=True, slots=True)
 class QuarterForecast:
     start: datetime
@@ -195,10 +205,14 @@ def months_back(month: date, count: int) -> list[date]:
 def capacity_summary(peaks: Iterable[MonthPeakValue], as_of: date, price_kw_year: float) -> CapacitySummary:
     """The 12 months up to and including the month of `as_of`, each floored at 2.5 kW, and their average.
 
-    Months without any data are left out of the average (a new meter has fewer than 12 months).
+    Months without any data are left out of the average (a new meter has fewer than 12 months), and so are the
+    months before the tariff started: the first bills of 2023 average the months of 2023 only. A month before the
+    tariff has no capacity at all: an average of 0 kW, no 2.5 kW floor.
     """
+    if not capacity_billed(as_of):
+        return CapacitySummary((), 0.0, price_kw_year)
     by_month = {peak.month: peak for peak in peaks}
-    window = [by_month[m] for m in months_back(as_of.replace(day=1), 12) if m in by_month]
+    window = [by_month[m] for m in months_back(as_of.replace(day=1), 12) if m in by_month and capacity_billed(m)]
     average = sum(p.billed_kw for p in window) / len(window) if window else MINIMUM_PEAK_KW
     return CapacitySummary(tuple(window), average, price_kw_year)
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 
-from meter_tui.energy.capacity import MINIMUM_PEAK_KW, MonthPeakValue, capacity_summary
+from meter_tui.energy.capacity import MINIMUM_PEAK_KW, MonthPeakValue, capacity_billed, capacity_summary
 from meter_tui.energy.costs import Cost, Usage, day_cost
 from meter_tui.energy.rates import RateBook, Rates
 
@@ -49,6 +49,8 @@ class DayPricer:
         """EUR a month of capacity tariff for the month of `day`, VAT included, after the ceiling."""
         month = day.replace(day=1)
         cost = self._capacity.get(month)
+        if cost is None and not capacity_billed(month):
+            cost = self._capacity[month] = 0.0  # before 2023: no capacity tariff, and no ceiling to apply
         if cost is None:
             rates = self._book.on(day)
             price = rates.capacity_price(day)

@@ -35,6 +35,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from meter_tui.energy.capacity import CAPACITY_START, capacity_billed
+
 # Capacity tariff ("gemiddelde maandpiek", low voltage with peak metering) per year and Fluvius area, EUR/kW/year
 # excluding VAT, from VREG's approved tariff lists (tarieflijsten elektriciteit; P1-BELGIUM.md gives 2026's). Only
 # figures that could be checked are here; a year without its own uses the nearest year's, and says so.
@@ -119,6 +121,11 @@ class Rates:
 
     def capacity_words(self, day: date) -> str:
         """Where the capacity price of `day` comes from, in words for the screen and reports."""
+        if not capacity_billed(day):
+            return f"no capacity tariff before {CAPACITY_START.year} (it started on {CAPACITY_START:%d %B %Y})"
+        if self.capacity_area is None and self.typed_vat:
+            return (f"{self.as_typed(self.capacity_kw_year):.2f} EUR/kW/year + VAT {self.vat:.0%}, from rates.json "
+                    '("VAT included": false)')  # fmt: skip
         if self.capacity_area is None:
             return f"{self.capacity_kw_year:.2f} EUR/kW/year with VAT, from rates.json"
         year = capacity_table_year(day.year)
