@@ -4,6 +4,11 @@ Each expectation comes from the CSV files and the rules, not from meter-tui's ow
 
 from __future__ import annotations
 
+import csv
+import json
+import os
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -40,10 +45,10 @@ def test_months_before_2023_have_no_capacity_charge_and_no_floor(db):
     book = parse_rates(RATES)
     report = build_report(db, book, date(2021, 10, 1), date(2022, 1, 31))
     bills = {bill.month: bill for bill in report.invoices}
-    assert set(bills) == {date(2021, 10, 1), date(2022, 1, 1)}  # January 2022 has gas only
-    assert bills[date(2021, 10, 1)].network == 0.0
-    assert bills[date(2022, 1, 1)].network == 0.0
-    assert bills[date(2022, 1, 1)].gas > 0
+    assert set(bills) == {date(2021, 10, 1), date(2021, 11, 1), date(2021, 12, 1), date(2022, 1, 1)}
+    assert all(bill.network == 0.0 for bill in bills.values())
+    assert bills[date(2022, 1, 1)].gas > 0  # January 2022 has gas only: no electricity quarter, no 2.5 kW floor
+    assert bills[date(2022, 1, 1)].missing_quarters == 31 * 96
     assert report.capacity.yearly_cost == 0.0
     assert "no capacity tariff before 2023" in report.capacity_words
 
@@ -71,3 +76,56 @@ def test_a_year_without_a_built_in_price_says_which_year_is_used():
     rates = parse_rates({**RATES, "Capacity": {"Area": "Imewo"}}).current
     assert "no 2023 price built in: 2026's used" in rates.capacity_words(date(2023, 11, 1))
     assert "built in" not in rates.capacity_words(date(2026, 2, 1))
+
+
+def october_2023_peak_kw() -> float:
+    """October 2023's peak from the export alone: its largest offtake quarter (day + night rows) x 4."""
+    quarters: dict[tuple[str, str], float] = {}
+    with ENGLISH.open(encoding="utf-8-sig", newline="") as handle:
+        for row in list(csv.reader(handle, delimiter=";"))[1:]:
+            if row[0].endswith("/10/2023") and row[7].startswith("Offtake") and row[8]:
+                quarters[(row[0], row[1])] = quarters.get((row[0], row[1]), 0.0) + float(row[8].replace(",", "."))
+    return max(quarters.values()) * 4
+
+
+@pytest.mark.parametrize(("start", "share"), [("2023-01-01", 1.0), (None, 10 / 31)], ids=["before", "on-the-22nd"])
+def test_october_2023_is_billed_whole_unless_the_contract_started_in_it(db, start: str | None, share: float):
+    assert import_file(db, ENGLISH).rejected == 0
+    book = parse_rates({**RATES, "From": start} if start else RATES)  # without From: the history's first day
+    (bill,) = build_report(db, book, date(2023, 10, 1), date(2023, 10, 31)).invoices
+    assert bill.fixed == pytest.approx(10.0 / 1.06 * share)  # prices all-in: the invoice shows them without VAT
+    assert bill.network == pytest.approx(max(october_2023_peak_kw(), 2.5) * 60.0 / 12 / 1.06 * share)
+    # The contract's days from the 1st have no data before the 22nd: said, not hidden (29 October has 100).
+    assert (bill.expected_quarters, bill.missing_quarters) == ((31 * 96 + 4, 21 * 96) if start else (10 * 96 + 4, 0))
+
+
+def meter_tui(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "METER_TUI_DATA_DIR": str(folder / "data"), "METER_TUI_CONFIG": str(folder / "config.toml")}
+    return subprocess.run([sys.executable, "-m", "meter_tui", *args, "--db", str(folder / "h.sqlite")],
+                          capture_output=True, text=True, env=env, timeout=120, check=False)  # fmt: skip
+
+
+def without_days(path: Path, out: Path, days: set[str]) -> Path:
+    """A copy of an export with the rows of `days` (dd/mm/yyyy) left out, as if Fluvius had lost them."""
+    lines = path.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    out.write_text("\ufeff" + "".join(line for line in lines if line[:10] not in days), encoding="utf-8")
+    return out
+
+
+def test_missing_days_are_said_in_every_bill_and_never_under_bill(tmp_path: Path):
+    holes = without_days(ENGLISH, tmp_path / "holes.csv", {f"0{n}/11/2023" for n in range(3, 8)})
+    assert meter_tui(tmp_path, "import", str(holes)).returncode == 0
+    (tmp_path / "rates.json").write_text(json.dumps(RATES))
+    rates = ("--rates", str(tmp_path / "rates.json"))
+    done = meter_tui(tmp_path, "report", "--month", "2023-11", "--json", *rates)
+    (month,), (bill,) = json.loads(done.stdout)["months"], json.loads(done.stdout)["invoices"]
+    assert (month["expected_quarters"], month["missing_quarters"]) == (2880, 480)
+    assert (bill["expected_quarters"], bill["missing_quarters"]) == (2880, 480)
+    assert bill["fixed_eur"] == round(10.0 / 1.06, 2)  # the whole month, not 25/30 of it
+    text = meter_tui(tmp_path, "report", "--month", "2023-11", *rates).stdout
+    assert "Incomplete: 2,400 of 2,880 quarters have data (480 missing)" in " ".join(text.split())
+    assert "2023-11 incomplete: 2,400 of 2,880 quarters (480 missing)" in meter_tui(tmp_path, "report", *rates).stdout
+    compared = meter_tui(tmp_path, "compare", rates[1], "--json")
+    november = next(m for m in json.loads(compared.stdout)["months"] if m["month"] == "2023-11")
+    assert november["missing_quarters"] == 480 and november["invoices"][0]["fixed_eur"] == round(10.0 / 1.06, 2)
+    assert "2023-11 incomplete: 2,400 of 2,880" in meter_tui(tmp_path, "compare", rates[1]).stdout

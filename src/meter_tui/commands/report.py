@@ -7,7 +7,7 @@ import csv
 import json
 import sqlite3
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
 from typing import TypeVar
@@ -22,21 +22,29 @@ from meter_tui.services.compare import compare, comparison_json
 from meter_tui.services.report import DayReport, Report, build_report, report_to_json
 from meter_tui.store.database import StoreError, open_database
 from meter_tui.store.localtime import local_time
-from meter_tui.store.queries import data_range, quarter_table
+from meter_tui.store.queries import Completeness, data_range, quarter_table
 
 T = TypeVar("T")
 
 
 def _over_history(
-    db: Path, first: date | None, last: date | None, work: Callable[[sqlite3.Connection, tuple[date, date] | None], T]
+    db: Path,
+    first: date | None,
+    last: date | None,
+    work: Callable[[sqlite3.Connection, tuple[date, date] | None], T],
+    *,
+    whole_months: bool = False,
 ) -> T:
     """Open the history once, read-only, and run `work` on it with the days asked for (by default the history's
-    first and last), None when it holds no day yet."""
+    first and last, or with `whole_months` the first and last day of their months: a bill covers whole months),
+    None when it holds no day yet."""
     if not db.exists():
         raise StoreError(f"{db}: no history yet (record or import first)")
     connection = open_database(db, readonly=True)
     try:
         known = data_range(connection)
+        if known is not None and whole_months:
+            known = (known[0].replace(day=1), month_span(f"{known[1]:%Y-%m}")[1])
         return work(connection, (first or known[0], last or known[1]) if known is not None else None)
     finally:
         connection.close()
@@ -57,7 +65,8 @@ def run_report(
     if month is not None:
         first, last = month_span(month)
     book = user_rates(rates)
-    report = _over_history(db, first, last, lambda c, span: build_report(c, book, *span) if span else None)
+    report = _over_history(db, first, last, lambda c, span: build_report(c, book, *span) if span else None,
+                           whole_months=True)  # fmt: skip
     if as_json:
         empty = {"days": [], "months": [], "capacity": {"average_12_months_kw": None, "yearly_cost_eur": None}}
         print(json.dumps(report_to_json(report) if report else empty, indent=2))
@@ -91,6 +100,10 @@ def _print_invoices(report: Report | None, month: str) -> None:
         ):
             table.add_row(label, money(amount), style="bold" if label in ("Energy", "Total") else None)
         console.print(table)
+        if bill.missing_quarters:
+            console.print(f"Incomplete: {bill.known_quarters:,} of {bill.expected_quarters:,} quarters have data "
+                          f"({bill.missing_quarters:,} missing): the energy lines are short, fixed fees and capacity "
+                          "are billed for the whole month", markup=False)  # fmt: skip
         if bill.unpriced_quarters:
             console.print(f"{bill.unpriced_quarters} quarters have energy but no day-ahead price (meter-tui import "
                           "prices.csv): their energy is not in these figures", markup=False)  # fmt: skip
@@ -99,7 +112,8 @@ def _print_invoices(report: Report | None, month: str) -> None:
 
 def run_compare(db: Path, contracts: list[Path], first: date | None, last: date | None, *, as_json: bool) -> int:
     books = [(path.name, load_rates(path)) for path in contracts]
-    comparison = _over_history(db, first, last, lambda c, span: compare(c, books, *span) if span else None)
+    comparison = _over_history(db, first, last, lambda c, span: compare(c, books, *span) if span else None,
+                               whole_months=True)  # fmt: skip
     if as_json:
         print(json.dumps(comparison_json(comparison) if comparison else {"contracts": [b[0] for b in books],
                                                                          "months": []}, indent=2))  # fmt: skip
@@ -126,6 +140,7 @@ def run_compare(db: Path, contracts: list[Path], first: date | None, last: date 
                   else "incomplete" for c in costs[1:]]  # fmt: skip
         table.add_row(label, *cells, style="bold" if label == "Total" else None)
     console.print(table)
+    _print_incomplete(console, ((m.month, m.quarters) for m in comparison.months))
     if any(c.unpriced_quarters for c in comparison.totals):
         console.print("* some quarters with energy have no day-ahead price (meter-tui import prices.csv): their "
                       "energy is left out, never priced as free", markup=False)  # fmt: skip
@@ -174,11 +189,19 @@ def _print_tables(report: Report | None) -> None:
                 at,
             )
         console.print(table)
+    _print_incomplete(console, ((m.month, m.quarters) for m in report.months))
     capacity = report.capacity
     console.print(
         f"Capacity tariff: 12-month average {capacity.average_kw:.3f} kW, "
         f"{capacity.yearly_cost:.2f} EUR a year ({capacity.monthly_cost:.2f} a month)"
     )
+
+
+def _print_incomplete(console: Console, months: Iterable[tuple[date, Completeness]]) -> None:
+    """A line per month that misses quarters: its energy is short, never silently."""
+    for month, quarters in months:
+        if quarters.missing:
+            console.print(f"{month:%Y-%m} {quarters.words()}: its energy is short", markup=False)
 
 
 def run_export(db: Path, first: date | None, last: date | None, out: Path | None) -> int:

@@ -26,6 +26,12 @@ class Invoice:
     total: float  # VAT included
     vat_rate: float
     unpriced_quarters: int = 0  # dynamic contracts: quarters with energy but no day-ahead price, left out
+    known_quarters: int = 0  # quarters of the billed days with electricity data ...
+    expected_quarters: int = 0  # ... of those the billed days have: fewer means the energy lines are short
+
+    @property
+    def missing_quarters(self) -> int:
+        return self.expected_quarters - self.known_quarters
 
     @property
     def energy(self) -> float:
@@ -36,8 +42,8 @@ class Invoice:
         return self.total - self.vat
 
 
-def invoice(month: date, cost: Cost, vat_rate: float) -> Invoice:
-    """Split a month's cost (VAT included) into the invoice's lines."""
+def invoice(month: date, cost: Cost, vat_rate: float, quarters: tuple[int, int] = (0, 0)) -> Invoice:
+    """Split a month's cost (VAT included) into the invoice's lines; `quarters` is (known, expected)."""
     out = 1 + vat_rate
     taxed = cost.bought + cost.gas + cost.water + cost.capacity + cost.fixed
     return Invoice(
@@ -51,6 +57,8 @@ def invoice(month: date, cost: Cost, vat_rate: float) -> Invoice:
         total=cost.total,
         vat_rate=vat_rate,
         unpriced_quarters=cost.unpriced_quarters,
+        known_quarters=quarters[0],
+        expected_quarters=quarters[1],
     )
 
 
@@ -68,4 +76,6 @@ def invoice_json(bill: Invoice) -> dict[str, float | int | str]:
         "vat_eur": round(bill.vat, 2),
         "total_eur": round(bill.total, 2),
         "unpriced_quarters": bill.unpriced_quarters,
+        "expected_quarters": bill.expected_quarters,
+        "missing_quarters": bill.missing_quarters,
     }

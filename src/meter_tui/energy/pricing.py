@@ -30,7 +30,7 @@ class DayPricer:
     """Prices days from a rate book, the month peaks, the months' gas conversion factors and offtake (for the
     ceiling); the capacity share of each month is computed once."""
 
-    __slots__ = ("_book", "_capacity", "_gas", "_offtake", "_peaks")
+    __slots__ = ("_book", "_capacity", "_gas", "_offtake", "_peaks", "_start")
 
     def __init__(
         self,
@@ -38,12 +38,18 @@ class DayPricer:
         peaks: Sequence[MonthPeakValue],
         gas_factors: Mapping[date, float] | None = None,
         offtake: Mapping[date, float] | None = None,
+        start: date | None = None,
     ) -> None:
         self._book = book
         self._peaks = peaks
         self._gas = gas_factors or {}
         self._offtake = offtake or {}
         self._capacity: dict[date, float] = {}
+        self._start = book.start or start  # the contract's first day: no monthly share before it
+
+    @property
+    def start(self) -> date | None:
+        return self._start
 
     def month_capacity(self, day: date) -> float:
         """EUR a month of capacity tariff for the month of `day`, VAT included, after the ceiling."""
@@ -60,7 +66,11 @@ class DayPricer:
         return cost
 
     def day(self, day: date, usage: Usage) -> Cost:
-        """A whole day: energy, and the day's share of the month's capacity and fixed costs."""
+        """A whole day: energy, and the day's share of the month's capacity and fixed costs (none before the
+        contract's first day). A day without data is priced too, as Usage(): the month's fixed fees and capacity
+        do not shrink because data is missing, the month is said to be incomplete instead."""
+        if self._start is not None and day < self._start:
+            return self.energy(day, usage)
         return day_cost(day, usage, self._book.on(day), self.month_capacity(day), self._gas.get(day.replace(day=1)))
 
     def energy(self, day: date, usage: Usage) -> Cost:

@@ -6,6 +6,9 @@
      "Fixed": {"+": 12.5},
      "Periods": [{"From": "2026-01-01", "Electricity": {"+": {"Day": 0.35}}}]}
 
+A top-level "From" is the contract's first day: its month's fixed fees and capacity are pro-rated from that day
+(without it, from the first day of the history); every later month is billed whole, as the invoice bills it.
+
 EUR per kWh or m3 ("+" bought, "-" paid for injection), capacity in EUR per kW per year, fixed costs in EUR per
 month. Everything but Electricity is optional. A period overrides the prices it names from its "From" date (local)
 on, until the next period: a price change is a new period, and last year's costs stay what they were.
@@ -143,6 +146,7 @@ class RateBook:
 
     periods: tuple[tuple[date, Rates], ...]
     document: dict[str, Any]
+    start: date | None = None  # the contract's first day (a top-level "From"): its first month is pro-rated
 
     def on(self, day: date) -> Rates:
         current = self.periods[0][1]
@@ -288,7 +292,14 @@ def parse_rates(document: Any, source: str = "rates.json") -> RateBook:
     where = f"{source}: "
     if not isinstance(document, dict):
         raise RatesError(f"{where}expected a JSON object at the top")
-    base_doc = {k: v for k, v in document.items() if k != "Periods"}
+    base_doc = {k: v for k, v in document.items() if k not in ("Periods", "From")}
+    start = None
+    if "From" in document:
+        try:
+            start = date.fromisoformat(str(document["From"]))
+        except ValueError:
+            raise RatesError(f"{where}From: expected the contract's first day YYYY-MM-DD, "
+                             f"got {_shown(document['From'])}") from None  # fmt: skip
     periods: list[tuple[date, Rates]] = [(date.min, _rates(base_doc, where))]
     raw_periods = document.get("Periods", [])
     if not isinstance(raw_periods, list):
@@ -306,7 +317,7 @@ def parse_rates(document: Any, source: str = "rates.json") -> RateBook:
             raise RatesError(f"{here}From: {start} is not after the previous period")
         effective = _merge(effective, {k: v for k, v in period.items() if k != "From"})
         periods.append((start, _rates(effective, here)))
-    return RateBook(tuple(periods), document)
+    return RateBook(tuple(periods), document, start)
 
 
 def user_rates(path: Path) -> RateBook:

@@ -187,10 +187,13 @@ class History:
         factors, offtake = pricing_extras(connection, [book]) if connection is not None else ({}, {})
         return DayPricer(book, self.month_peaks(latest), factors, offtake)
 
-    def compare(self, contracts: list[tuple[str, RateBook]], first: date, last: date) -> Comparison | None:
-        """The committed history from `first` to `last` priced under each contract; None without a history."""
+    def compare(
+        self, contracts: list[tuple[str, RateBook]], first: date, last: date, today: date | None = None
+    ) -> Comparison | None:
+        """The committed history from `first` to `last` priced under each contract (quarters after `today`, meter
+        time, are not missing yet); None without a history."""
         connection = self._reader()
-        return compare(connection, contracts, first, last) if connection is not None else None
+        return compare(connection, contracts, first, last, today) if connection is not None else None
 
     def spot_price(self, start: int) -> float | None:
         """The day-ahead price (EUR/MWh) of the quarter starting at `start` (UTC), None when not imported."""

@@ -4,13 +4,14 @@ what the history screen shows. Reads the store, prices with the energy rules."""
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from meter_tui.energy.capacity import (
     CapacitySummary,
     MonthPeakValue,
+    capacity_billed,
     capacity_summary,
     extra_peak_cost_eur,
     forecast,
@@ -22,7 +23,18 @@ from meter_tui.energy.invoice import Invoice, invoice, invoice_json
 from meter_tui.energy.pricing import DayPricer
 from meter_tui.energy.rates import RateBook
 from meter_tui.p1 import TelegramError, parse_telegram
-from meter_tui.store.queries import DayRow, days, month_peaks, pricing_extras
+from meter_tui.p1.values import BRUSSELS
+from meter_tui.store.queries import (
+    Completeness,
+    DayRow,
+    billed,
+    calendar_days,
+    data_range,
+    days,
+    month_completeness,
+    month_peaks,
+    pricing_extras,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +52,7 @@ class MonthReport:
     usage: Usage
     cost: Cost
     peak: MonthPeakValue | None
+    quarters: Completeness = field(default_factory=Completeness)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,26 +77,41 @@ class Report:
     capacity_words: str = ""
 
 
-def build_report(connection: sqlite3.Connection, book: RateBook, first: date, last: date) -> Report:
-    """Costs use each day's own rates; the capacity share of a month uses the 12 months up to that month."""
+def build_report(
+    connection: sqlite3.Connection, book: RateBook, first: date, last: date, today: date | None = None
+) -> Report:
+    """Costs use each day's own rates; the capacity share of a month uses the 12 months up to that month. Every
+    calendar day from `first` to `last` carries its share of its month's fixed fees and capacity, with data or
+    without (from the contract's first day on): a month is billed whole, and says how many quarters it misses."""
     peaks = month_peaks(connection)
     peak_of = {peak.month: peak for peak in peaks}
-    pricer = DayPricer(book, peaks, *pricing_extras(connection, [book]))
-    day_reports = [_day(row, pricer.day(row.day, row.usage)) for row in days(connection, first, last)]
-    months: dict[date, list[DayReport]] = {}
-    for report in day_reports:
-        months.setdefault(report.day.replace(day=1), []).append(report)
+    known = data_range(connection)
+    pricer = DayPricer(book, peaks, *pricing_extras(connection, [book]), start=known[0] if known else None)
+    rows = {row.day: row for row in days(connection, first, last)}
+    day_reports = [_day(row, pricer.day(row.day, row.usage)) for row in rows.values()]
+    usage: dict[date, Usage] = {}
+    costs: dict[date, Cost] = {}
+    for day in calendar_days(first, last):
+        if day not in rows and not billed(day, pricer.start, known):
+            continue  # no data, and before the contract or after the history's last month: no bill
+        month, row = day.replace(day=1), rows.get(day)
+        usage[month] = usage.get(month, Usage()) + (row.usage if row else Usage())
+        costs[month] = costs.get(month, Cost()) + pricer.day(day, row.usage if row else Usage())
+    quarters = month_completeness(connection, first, last, pricer.start, today or _today())
     month_reports = tuple(
-        MonthReport(
-            month, sum((d.usage for d in group), Usage()), sum((d.cost for d in group), Cost()), peak_of.get(month)
-        )
-        for month, group in months.items()
+        MonthReport(month, usage[month], costs[month], peak_of.get(month), quarters.get(month, Completeness()))
+        for month in sorted(costs)
     )
     rates = book.on(last)
     summary = capacity_summary(peaks, last, rates.capacity_price(last))
-    invoices = tuple(invoice(m.month, m.cost, book.on(m.month).vat) for m in month_reports)
+    invoices = tuple(invoice(m.month, m.cost, book.on(m.month).vat, (m.quarters.known, m.quarters.expected))
+                     for m in month_reports)  # fmt: skip
     return Report(tuple(day_reports), month_reports, summary, invoices, peak_now(connection, book, peaks),
                   rates.capacity_words(last))  # fmt: skip
+
+
+def _today() -> date:
+    return datetime.now(BRUSSELS).date()
 
 
 def peak_now(connection: sqlite3.Connection, book: RateBook, peaks: list[MonthPeakValue]) -> PeakNow | None:
@@ -152,7 +180,9 @@ def report_to_json(report: Report) -> dict[str, Any]:
                 "cost_eur": round(m.cost.total, 2),
                 "peak_kw": m.peak.kw if m.peak else None,
                 "peak_time": m.peak.time.isoformat() if m.peak and m.peak.time else None,
-                "billed_peak_kw": m.peak.billed_kw if m.peak else None,
+                "billed_peak_kw": m.peak.billed_kw if m.peak and capacity_billed(m.month) else None,
+                "expected_quarters": m.quarters.expected,
+                "missing_quarters": m.quarters.missing,
             }
             for m in report.months
         ],

@@ -300,12 +300,13 @@ class Session:
         contracts, refused = self.contracts()
         first = add_months(month, -11)
         last = add_months(month, 1) - timedelta(days=1)
-        comparison = self.history.compare(contracts, first, last)
+        comparison = self.history.compare(contracts, first, last, now.date())
         months = comparison.months if comparison is not None else ()
         shown = next((m for m in months if m.month == month), None)
         costs = shown.costs if shown is not None else tuple(Cost() for _ in contracts)
+        quarters = (shown.quarters.known, shown.quarters.expected) if shown is not None else (0, 0)
         pairs = zip(costs, contracts, strict=True)
-        invoices = tuple(invoice(month, cost, book.on(month).vat) for cost, (_, book) in pairs)
+        invoices = tuple(invoice(month, cost, book.on(month).vat, quarters) for cost, (_, book) in pairs)
         return BillView(
             month,
             tuple(name for name, _ in contracts),

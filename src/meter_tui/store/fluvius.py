@@ -2,8 +2,9 @@
 or English, read into the quarter table.
 
 UTF-8 with a BOM, ';' separated, decimal comma, EAN as ="...", one row per (interval, register), local Belgian
-time. An empty volume with 'Geen verbruik' / 'No consumption' means no data, not zero. In October the 02:00-03:00
-hour comes twice: the first time a local time is seen it is summer time, the second time winter time.
+time. An empty volume with 'Geen verbruik' / 'No consumption' is a measured zero, stored as a quarter of 0 kWh
+(missing is not zero, and zero is not missing); an empty volume with any other status is no data. In October the
+02:00-03:00 hour comes twice: the first time a local time is seen it is summer time, the second time winter time.
 Importing sets values rather than adding them, so importing the same file again changes nothing; a quarter that
 P1 telegrams already filled is left as the meter measured it.
 """
@@ -37,6 +38,7 @@ _REGISTERS = {
     "injection night": "export_night_wh",
 }
 _GAS = {"afname", "offtake"}
+_NO_CONSUMPTION = {"geen verbruik", "no consumption"}  # the status of a measured zero, written with no volume
 
 
 def is_fluvius_export(head: bytes) -> bool:
@@ -175,8 +177,9 @@ def _parse_row(
     start = _start(from_date, from_time, date_format, (from_date, from_time, register, unit), seen)
     if (wrong := implausible_time(start, now)) is not None:
         raise ValueError(wrong)
-    if not volume:
-        return start, "", None
+    if not volume and row[10].strip().lower() not in _NO_CONSUMPTION:
+        return start, "", None  # an empty volume with any other status is no data
+    volume = volume or "0"  # "No consumption": the meter measured nothing, a quarter of zero
     lowered = register.lower()
     if lowered in _REGISTERS:
         if unit != "kWh":

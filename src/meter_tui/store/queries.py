@@ -213,3 +213,74 @@ def pricing_extras(
     factors = gas_factors(connection) if any(rates.gas_kwh is not None for rates in prices) else {}
     offtake = month_offtake(connection) if any(rates.network_max_kwh is not None for rates in prices) else {}
     return factors, offtake
+
+
+def calendar_days(first: date, last: date) -> Iterator[date]:
+    """Every day from `first` to `last` included: a bill covers the days without data too."""
+    day = first
+    while day <= last:
+        yield day
+        day = next_day(day)
+
+
+def billed(day: date, start: date | None, history: tuple[date, date] | None) -> bool:
+    """Whether a day without data is on a bill: from the month of the contract's `start` to the last month of the
+    `history` (first and last day with data). A month the history has not reached yet is no bill of it."""
+    if start is None or history is None:
+        return False
+    return start.replace(day=1) <= day and (day.year, day.month) <= (history[1].year, history[1].month)
+
+
+def quarters_in_day(day: date) -> int:
+    """How many quarters a local day has: 96, 92 on the March day of the clock change, 100 on the October one."""
+    return (local_midnight_utc(next_day(day)) - local_midnight_utc(day)) // 900
+
+
+# A quarter has electricity data when P1 telegrams filled it, or a Fluvius electricity row did (those set its
+# average; a Fluvius gas row alone does not, and says nothing of electricity).
+_HAS_ELECTRICITY = "(source != 'fluvius' OR average_w IS NOT NULL)"
+
+
+def known_quarters(connection: sqlite3.Connection, first: date, last: date) -> dict[date, int]:
+    """Per local day from `first` to `last`, how many of its quarters have electricity data (days without any are
+    left out)."""
+    return {
+        date_of(day): count
+        for day, count in connection.execute(
+            f"SELECT day, count(*) FROM quarter WHERE day BETWEEN ? AND ? AND {_HAS_ELECTRICITY} GROUP BY day",
+            (key_of(first), key_of(last)),
+        )
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Completeness:
+    """How many of the quarters a stretch should have are in the history: 'N of M quarters'."""
+
+    known: int = 0
+    expected: int = 0
+
+    @property
+    def missing(self) -> int:
+        return self.expected - self.known
+
+    def __add__(self, other: Completeness) -> Completeness:
+        return Completeness(self.known + other.known, self.expected + other.expected)
+
+    def words(self) -> str:
+        return f"incomplete: {self.known:,} of {self.expected:,} quarters ({self.missing:,} missing)"
+
+
+def month_completeness(
+    connection: sqlite3.Connection, first: date, last: date, start: date | None, today: date
+) -> dict[date, Completeness]:
+    """Per month touched by `first`..`last`, the quarters with data against those expected: every quarter of the
+    days from the contract's `start` (or `first`) on, up to `today` (a day to come is not missing yet)."""
+    counts = known_quarters(connection, first, last)
+    result: dict[date, Completeness] = {}
+    day = max(first, start) if start is not None else first
+    while day <= min(last, today):
+        month = day.replace(day=1)
+        result[month] = result.get(month, Completeness()) + Completeness(counts.get(day, 0), quarters_in_day(day))
+        day = next_day(day)
+    return result

@@ -47,6 +47,10 @@ def bill_text(view: BillView, dark: bool) -> RenderableType:
     if view.months:
         months.add_row(Text("12 months", "bold"), *_money_row(sums, missing, c, bold=True))
     notes = [Text(f"Capacity price: {view.capacity_words}", c["muted"])]
+    if view.invoices and (bill := view.invoices[0]).missing_quarters:
+        notes.append(Text(f"Incomplete: {bill.known_quarters:,} of {bill.expected_quarters:,} quarters have data "
+                          f"({bill.missing_quarters:,} missing): the energy is short, fixed fees and capacity are "
+                          "billed for the whole month", c["alarm"]))  # fmt: skip
     if len(view.names) == 1:
         notes.append(Text("Put other offers as rates files in contracts/ beside rates.json to compare them here, "
                           "or run meter-tui compare A.json B.json.", c["muted"]))  # fmt: skip
