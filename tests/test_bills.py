@@ -129,3 +129,36 @@ def test_missing_days_are_said_in_every_bill_and_never_under_bill(tmp_path: Path
     november = next(m for m in json.loads(compared.stdout)["months"] if m["month"] == "2023-11")
     assert november["missing_quarters"] == 480 and november["invoices"][0]["fixed_eur"] == round(10.0 / 1.06, 2)
     assert "2023-11 incomplete: 2,400 of 2,880" in meter_tui(tmp_path, "compare", rates[1]).stdout
+
+
+def test_no_consumption_rows_are_quarters_of_zero_not_missing(db):
+    for path in (DUTCH, ENGLISH):
+        assert import_file(db, path).rejected == 0
+    # The clock-change day 31 October 2021 is all "Geen verbruik" in the Dutch export: 100 quarters of zero.
+    count, energy = db.execute(
+        "SELECT count(*), sum(import_day_wh + import_night_wh + export_day_wh + export_night_wh) FROM quarter"
+        " WHERE day = 20211031"
+    ).fetchone()
+    assert (count, energy) == (100, 0)
+    first = db.execute("SELECT import_night_wh, average_w FROM quarter WHERE day = 20231022 ORDER BY start").fetchone()
+    assert first == (0, 0)  # "No consumption" at 00:00 on 22 October 2023: a measured zero
+    assert db.execute("SELECT count(*) FROM quarter WHERE day BETWEEN 20211012 AND 20211031").fetchone() == (1924,)
+
+
+def test_check_counts_and_lists_the_quarters_without_data(tmp_path: Path):
+    holes = without_days(ENGLISH, tmp_path / "holes.csv", {f"0{n}/11/2023" for n in range(3, 8)} | {"12/11/2023"})
+    lines = holes.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    (tmp_path / "partial.csv").write_text(  # and the first hour of 20 November (4 quarters x 4 registers)
+        "\ufeff" + "".join(line for line in lines if not line.startswith("20/11/2023;00:")), encoding="utf-8"
+    )
+    assert meter_tui(tmp_path, "import", str(tmp_path / "partial.csv")).returncode == 0
+    done = meter_tui(tmp_path, "check")
+    assert done.returncode == 0, done.stderr
+    assert "missing: 580 quarters without data on 7 days:" in done.stdout
+    assert "  2023-11-03 to 2023-11-07: every quarter missing (480)" in done.stdout
+    assert "  2023-11-12 to 2023-11-12" not in done.stdout and "  2023-11-12: 96 of 96 quarters missing" in done.stdout
+    assert "  2023-11-20: 4 of 96 quarters missing" in done.stdout
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    assert meter_tui(whole, "import", str(ENGLISH)).returncode == 0
+    assert "missing: none" in meter_tui(whole, "check").stdout

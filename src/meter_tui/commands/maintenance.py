@@ -7,9 +7,11 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from meter_tui.services.report import missing_lines
 from meter_tui.store.backup import BackupError, copy_database, damaged_advice, not_damaged, problem, restore
 from meter_tui.store.database import open_database
 from meter_tui.store.localtime import local_time
+from meter_tui.store.queries import missing_days
 from meter_tui.store.writer import recorder_words, writer_lock
 
 PEAK_TOLERANCE_KW = 0.01  # a stored quarter may read a watt or so above the meter's own peak: rounding
@@ -87,6 +89,7 @@ def _report(db: Path, connection: sqlite3.Connection) -> int:
         return 0
     print(f"{count:,} quarters from {local_time(first):%Y-%m-%d %H:%M} to {local_time(last):%Y-%m-%d %H:%M}")
     print(f"gaps: {gaps:,} quarters hold the energy of a time without telegrams before them" if gaps else "gaps: none")
+    print("\n".join(missing_lines(missing_days(connection))))
     segments = connection.execute("SELECT time, reason FROM segment ORDER BY time").fetchall()
     if segments:
         print(f"registers: {len(segments)} new segment(s):")

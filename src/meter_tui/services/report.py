@@ -213,3 +213,28 @@ def _peak_json(peak: PeakNow | None) -> dict[str, Any] | None:
         if peak.forecast_extra_cost_eur is not None
         else None,
     }
+
+
+MISSING_LINES = 20  # days listed by `check`; the rest are counted
+
+
+def missing_lines(missing: list[tuple[date, int, int]]) -> list[str]:
+    """What `check` says of the quarters without data: a headline, then per day how many of its 96 (92, 100) are
+    missing, runs of empty days as one line, the first MISSING_LINES lines and a count of the rest."""
+    if not missing:
+        return ["missing: none (every quarter between the first and last day has electricity data)"]
+    runs: list[tuple[date, date, int, int]] = []  # first, last, missing, due
+    for day, absent, due in missing:
+        last = runs[-1] if runs else None
+        if last and absent == due and last[2] == last[3] and (day - last[1]).days == 1:
+            runs[-1] = (last[0], day, last[2] + absent, last[3] + due)
+        else:
+            runs.append((day, day, absent, due))
+    total = sum(absent for _, absent, _ in missing)
+    lines = [f"missing: {total:,} quarters without data on {len(missing):,} days:"]
+    for first, last, absent, due in runs[:MISSING_LINES]:
+        lines.append(f"  {first}: {absent} of {due} quarters missing" if first == last
+                     else f"  {first} to {last}: every quarter missing ({absent:,})")  # fmt: skip
+    if len(runs) > MISSING_LINES:
+        lines.append(f"  ... and {len(runs) - MISSING_LINES} more")
+    return lines

@@ -284,3 +284,14 @@ def month_completeness(
         result[month] = result.get(month, Completeness()) + Completeness(counts.get(day, 0), quarters_in_day(day))
         day = next_day(day)
     return result
+
+
+def missing_days(connection: sqlite3.Connection) -> list[tuple[date, int, int]]:
+    """Every local day from the history's first to its last that lacks electricity quarters: (day, missing,
+    quarters the day has), oldest first."""
+    span = data_range(connection)
+    if span is None:
+        return []
+    counts = known_quarters(connection, *span)
+    every = ((day, quarters_in_day(day)) for day in calendar_days(*span))
+    return [(day, due - counts.get(day, 0), due) for day, due in every if counts.get(day, 0) < due]
