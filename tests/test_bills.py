@@ -162,3 +162,28 @@ def test_check_counts_and_lists_the_quarters_without_data(tmp_path: Path):
     whole.mkdir()
     assert meter_tui(whole, "import", str(ENGLISH)).returncode == 0
     assert "missing: none" in meter_tui(whole, "check").stdout
+
+
+def test_a_changed_value_on_reimport_is_kept_and_listed_unless_replace(tmp_path: Path):
+    assert meter_tui(tmp_path, "import", str(ENGLISH)).returncode == 0
+    text = ENGLISH.read_text(encoding="utf-8-sig")
+    row = "04/11/2023;18:45:00;04/11/2023;19:00:00;"
+    assert text.count(row) == 2 and ";Offtake Night;1,097;" in text  # the quarter of November's peak, 4.388 kW
+    lines = [line.replace(";1,097;", ";2,000;") if line.startswith(row) else line for line in text.splitlines()]
+    changed = "\ufeff" + "\n".join(lines) + "\n"
+    (tmp_path / "changed.csv").write_text(changed, encoding="utf-8")
+    done = meter_tui(tmp_path, "import", str(tmp_path / "changed.csv"))
+    assert done.returncode == 0, done.stderr
+    assert "2023-11-04 18:45+0100 offtake night: 1.097 kWh kept, the file says 2.000 kWh" in done.stderr
+    assert "changed.csv: 1 value already known otherwise, kept (--replace takes the file's)" in done.stderr
+
+    def november_peak() -> float:
+        report = meter_tui(tmp_path, "report", "--month", "2023-11", "--json", "--rates", str(tmp_path / "r.json"))
+        return json.loads(report.stdout)["months"][0]["peak_kw"]
+
+    assert november_peak() == pytest.approx(4.388)
+    (tmp_path / "again.csv").write_text(changed + "\n", encoding="utf-8")  # other bytes: not skipped as known
+    done = meter_tui(tmp_path, "import", "--replace", str(tmp_path / "again.csv"))
+    assert "offtake night: 1.097 kWh replaced by 2.000 kWh" in done.stderr
+    assert "1 value already known otherwise, replaced by the file's (--replace)" in done.stderr
+    assert november_peak() == pytest.approx(8.0)

@@ -286,7 +286,7 @@ def _serve_command(args: argparse.Namespace) -> int:
 def _import_command(args: argparse.Namespace) -> int:
     from meter_tui.commands.importing import run_import  # noqa: PLC0415
 
-    return run_import(args.files, db_path(args, _config(args)))
+    return run_import(args.files, db_path(args, _config(args)), replace=args.replace)
 
 
 def _report_command(args: argparse.Namespace) -> int:
@@ -424,6 +424,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Importing the same file again changes nothing.",
     )
     importer.add_argument("files", nargs="+", type=Path, metavar="FILE", help="P1 captures and Fluvius CSV exports")
+    importer.add_argument("--replace", action="store_true",
+                          help="let a Fluvius export change values an earlier import stored otherwise (each change "
+                          "is listed; without it they are kept and listed)")  # fmt: skip
     _store_options(importer, rates=False)
     importer.set_defaults(handler=_import_command)
 

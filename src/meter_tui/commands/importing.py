@@ -46,10 +46,17 @@ def _say(console: Console, result: ImportResult) -> None:
     if result.rejected > len(result.problems) and result.kind != "capture":
         more = result.rejected - len(result.problems)
         console.print(f"{result.path.name}: {more:,} more rows refused, not listed", markup=False, soft_wrap=True)
+    for line in result.conflict_lines:
+        console.print(f"{result.path.name}: {line}", markup=False, soft_wrap=True)
+    if result.conflicts:
+        outcome = "replaced by the file's (--replace)" if result.replace else "kept (--replace takes the file's)"
+        values = "value" if result.conflicts == 1 else "values"
+        console.print(f"{result.path.name}: {result.conflicts:,} {values} already known otherwise, {outcome}",
+                      markup=False, soft_wrap=True)  # fmt: skip
     console.print(_summary(result), markup=False, soft_wrap=True)
 
 
-def run_import(files: list[Path], db: Path) -> int:
+def run_import(files: list[Path], db: Path, *, replace: bool = False) -> int:
     connection = open_database(db)
     console = Console(stderr=True)
     status = 0
@@ -74,9 +81,9 @@ def run_import(files: list[Path], db: Path) -> int:
                     def progress(done: int, total: int, rejected: int) -> None:
                         bar.update(task, completed=done, total=total, rejected=rejected)  # noqa: B023
 
-                    result = import_file(connection, path, progress)
+                    result = import_file(connection, path, progress, replace=replace)
             else:
-                result = import_file(connection, path)
+                result = import_file(connection, path, replace=replace)
             _say(console, result)
             if result.kind == "unknown" or result.nothing_good:
                 status = 1

@@ -53,6 +53,7 @@ _MAX_HOUR_M3 = 100.0
 _MAX_HOUR_GAS_KWH = 1200.0
 NOT_UTF8 = "\ufffd"  # what a byte that is not UTF-8 is read as
 PROBLEMS_KEPT = 50  # refused rows listed by line; the rest are counted
+CONFLICTS_KEPT = 10  # values that differ from the history's, listed with both values; the rest are counted
 BATCH = 20_000  # quarters held in memory at once: a file of years streams through in batches of this size
 
 Quarters = dict[int, dict[str, int]]
@@ -65,6 +66,8 @@ class FluviusResult:
     empty: int = 0
     rejected: int = 0
     problems: list[str] = field(default_factory=list)  # the first PROBLEMS_KEPT of the rows refused, by line
+    conflicts: int = 0  # values the history already had otherwise (kept, or replaced with --replace)
+    conflict_lines: list[str] = field(default_factory=list)  # the first CONFLICTS_KEPT of them, both values
 
     def refuse(self, problem: str) -> None:
         """Count a refused row; keep its line for the user while there are few (a file of bad rows stays small)."""
@@ -195,6 +198,41 @@ def _parse_row(
 
 
 _COLUMNS = ("import_day_wh", "import_night_wh", "export_day_wh", "export_night_wh", "gas_l")
+_NAMES = {"import_day_wh": "offtake day", "import_night_wh": "offtake night", "export_day_wh": "injection day",
+          "export_night_wh": "injection night", "gas_l": "gas"}  # fmt: skip
+
+
+def _conflicts(db: sqlite3.Connection, quarters: Quarters, result: FluviusResult, replace: bool) -> None:
+    """Compare the batch with what earlier imports stored: a value known otherwise is counted and listed, and
+    dropped from the batch (the history keeps it) unless `replace`. A Fluvius quarter knows its electricity when an
+    electricity row set its average, its gas when it holds some; P1 quarters are never touched by an import."""
+    starts = list(quarters)
+    for index in range(0, len(starts), 500):
+        part = starts[index : index + 500]
+        rows = db.execute(
+            "SELECT start, import_day_wh, import_night_wh, export_day_wh, export_night_wh, gas_l, average_w"
+            f" FROM quarter WHERE source = 'fluvius' AND start IN ({','.join('?' * len(part))})",
+            part,
+        ).fetchall()
+        for start, *stored, average in rows:
+            values = quarters[start]
+            for column, old in zip(_COLUMNS, stored, strict=True):
+                new = values.get(column)
+                known = old != 0 if column == "gas_l" else average is not None
+                if new is None or new == old or not known:
+                    continue
+                result.conflicts += 1
+                if len(result.conflict_lines) < CONFLICTS_KEPT:
+                    result.conflict_lines.append(_conflict_words(start, column, old, new, replace))
+                if not replace:
+                    del values[column]
+
+
+def _conflict_words(start: int, column: str, old: int, new: int, replace: bool) -> str:
+    unit = "m3" if column == "gas_l" else "kWh"
+    when = datetime.fromtimestamp(start, BRUSSELS)
+    outcome = "replaced by" if replace else "kept, the file says"
+    return f"{when:%Y-%m-%d %H:%M%z} {_NAMES[column]}: {old / 1000:.3f} {unit} {outcome} {new / 1000:.3f} {unit}"
 
 
 def _write_batch(db: sqlite3.Connection, quarters: Quarters) -> None:
@@ -210,13 +248,22 @@ def _write_batch(db: sqlite3.Connection, quarters: Quarters) -> None:
     )
 
 
-def store_export(connection: sqlite3.Connection, batches: Iterable[Quarters]) -> None:
+def store_export(
+    connection: sqlite3.Connection,
+    batches: Iterable[Quarters],
+    result: FluviusResult | None = None,
+    *,
+    replace: bool = False,
+) -> None:
     """Write the batches in one transaction (all of the file or none of it): set, never add; P1-measured quarters
-    are kept as they are. The gas conversion factors are summed over the whole file."""
+    are kept as they are, and so is a value an earlier import stored otherwise, unless `replace` (each such
+    conflict is counted in `result`). The gas conversion factors are summed over the whole file."""
     months: dict[str, tuple[int, int]] = {}
+    found = result if result is not None else FluviusResult()
 
     def write(db: sqlite3.Connection) -> None:
         for quarters in batches:
+            _conflicts(db, quarters, found, replace)
             _write_batch(db, quarters)
             for month, (wh, litres) in gas_months(quarters).items():
                 known_wh, known_litres = months.get(month, (0, 0))

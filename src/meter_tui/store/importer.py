@@ -34,6 +34,9 @@ class ImportResult:
     seconds: float = 0.0
     already: bool = False
     changed: int = 0  # prices: quarters whose price the file changed
+    conflicts: int = 0  # Fluvius: values the history already had otherwise (kept, or replaced with --replace)
+    conflict_lines: list[str] = field(default_factory=list)  # the first of them, with both values
+    replace: bool = False
     problems: list[str] = field(default_factory=list)
     refused: dict[str, int] = field(default_factory=dict)  # telegrams and readings the history refused, by reason
     reasons: dict[str, int] = field(default_factory=dict)  # telegrams the parser rejected, by reason
@@ -62,7 +65,10 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def import_file(connection: sqlite3.Connection, path: Path, progress: Progress | None = None) -> ImportResult:
+def import_file(
+    connection: sqlite3.Connection, path: Path, progress: Progress | None = None, *, replace: bool = False
+) -> ImportResult:
+    """Import one file; `replace` lets a Fluvius export change values an earlier import stored otherwise."""
     started = time.perf_counter()
     with path.open("rb") as handle:
         head = handle.read(64)
@@ -74,7 +80,7 @@ def import_file(connection: sqlite3.Connection, path: Path, progress: Progress |
         else "capture" if b"/" in peek
         else "unknown"
     )  # fmt: skip
-    result = ImportResult(path, kind)
+    result = ImportResult(path, kind, replace=replace)
     if kind == "unknown":
         result.problems.append(f"{path.name}: neither a P1 capture, a Fluvius export nor a day-ahead price CSV")
         return result
@@ -120,8 +126,12 @@ def _import_fluvius(
             total = sum(1 for _ in handle)
     parsed = FluviusResult()
     store_export(
-        connection, export_batches(path, parsed, (lambda line: progress(line, total, 0)) if progress else None)
+        connection,
+        export_batches(path, parsed, (lambda line: progress(line, total, 0)) if progress else None),
+        parsed,
+        replace=result.replace,
     )
+    result.conflicts, result.conflict_lines = parsed.conflicts, parsed.conflict_lines
     result.records = parsed.rows
     result.rejected = parsed.rejected
     result.skipped = parsed.empty
