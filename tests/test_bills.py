@@ -24,6 +24,7 @@ from tests.conftest import FLUVIUS
 DUTCH = FLUVIUS / "nl_elektriciteit_kwartier_2021-10-12_2024-09-29.csv"
 DUTCH_GAS = FLUVIUS / "nl_gas_uur_2022-01-10_2024-09-29.csv"
 ENGLISH = FLUVIUS / "en_electricity_15min_2023-10-22_2025-04-26.csv"
+ENGLISH_GAS = FLUVIUS / "en_gas_hourly_2023-10-22_2025-04-26.csv"
 RATES = {
     "Electricity": {"+": {"Day": 0.3, "Night": 0.2}},
     "Gas": {"+": 1.0},
@@ -187,3 +188,45 @@ def test_a_changed_value_on_reimport_is_kept_and_listed_unless_replace(tmp_path:
     assert "offtake night: 1.097 kWh replaced by 2.000 kWh" in done.stderr
     assert "1 value already known otherwise, replaced by the file's (--replace)" in done.stderr
     assert november_peak() == pytest.approx(8.0)
+
+
+def offtake_quarters(days: set[str]) -> dict[tuple[str, str], float]:
+    """The English export's offtake (day + night rows) per quarter of `days` (dd/mm/yyyy), straight from the file."""
+    quarters: dict[tuple[str, str], float] = {}
+    with ENGLISH.open(encoding="utf-8-sig", newline="") as handle:
+        for row in list(csv.reader(handle, delimiter=";"))[1:]:
+            if row[0] in days and row[7].startswith("Offtake") and row[8]:
+                quarters[(row[0], row[1])] = quarters.get((row[0], row[1]), 0.0) + float(row[8].replace(",", "."))
+    return quarters
+
+
+def test_the_plain_report_says_price_notes_no_data_and_the_windows_own_peak(tmp_path: Path):
+    assert meter_tui(tmp_path, "import", str(ENGLISH), str(ENGLISH_GAS)).returncode == 0
+    (tmp_path / "rates.json").write_text(json.dumps({**RATES, "Capacity": {"Area": "Imewo"}}))
+    window = ("--from", "2023-11-10", "--to", "2023-11-20", "--rates", str(tmp_path / "rates.json"))
+    text = meter_tui(tmp_path, "report", *window).stdout
+    assert "Capacity price: Fluvius Imewo 2026, 54.20 + VAT (no 2023 price built in: 2026's used)" in text
+    assert "water: no data (the history has never measured it)" in text and "gas: no data" not in text
+    quarters = offtake_quarters({f"{n}/11/2023" for n in range(10, 21)})
+    (day, start), kwh = max(quarters.items(), key=lambda item: item[1])
+    assert f"2023-11 window peak {kwh * 4:.3f} kW ({day[:2]} {start[:5]}), month peak 4.388 kW (04 18:45)" in text
+    (month,) = json.loads(meter_tui(tmp_path, "report", "--json", *window).stdout)["months"]
+    assert (month["peak_kw"], month["window_peak_kw"]) == (pytest.approx(4.388), pytest.approx(kwh * 4))
+    assert "no 2023 price built in" in json.loads(meter_tui(tmp_path, "report", "--json", *window[-2:]).stdout)[
+        "capacity"]["price_notes"][0]  # fmt: skip
+    whole = json.loads(meter_tui(tmp_path, "report", "--json", "--month", "2023-11", *window[-2:]).stdout)
+    assert whole["months"][0]["window_peak_kw"] is None  # the whole month: its peak is the month's
+
+
+@pytest.mark.parametrize(("occurrence", "offset"), [(0, "+02:00"), (1, "+01:00")], ids=["summer", "winter"])
+def test_a_peak_in_the_repeated_october_hour_shows_its_offset(tmp_path: Path, occurrence: int, offset: str):
+    lines = ENGLISH.read_text(encoding="utf-8-sig").splitlines()
+    day = [line for line in lines[1:] if line.startswith("29/10/2023;")]
+    rows = [i for i, line in enumerate(day) if line.startswith("29/10/2023;02:30:00;") and ";Offtake Night;" in line]
+    day[rows[occurrence]] = day[rows[occurrence]].replace(";Offtake Night;0,", ";Offtake Night;2,")
+    (tmp_path / "night.csv").write_text("\ufeff" + "\n".join([lines[0], *day]) + "\n", encoding="utf-8")
+    assert meter_tui(tmp_path, "import", str(tmp_path / "night.csv")).returncode == 0
+    text = meter_tui(tmp_path, "report", "--rates", str(tmp_path / "r.json")).stdout
+    assert f" 02:30{offset} " in text and f" 29 02:30{offset} " in text
+    other = "+01:00" if offset == "+02:00" else "+02:00"
+    assert f"02:30{other}" not in text and " 18:15+" not in text  # only a repeated hour carries its offset

@@ -8,7 +8,7 @@ import json
 import sqlite3
 import sys
 from collections.abc import Callable, Iterable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -171,30 +171,53 @@ def _print_tables(report: Report | None) -> None:
             u = row.usage
             if isinstance(row, DayReport):
                 label, kw, when = row.day.strftime("%a %Y-%m-%d"), row.peak_kw, row.peak_time
-                at = f"{when:%H:%M}" if when else ""
+                at = clock(when, "%H:%M") if when else ""
             else:
                 label = row.month.strftime("%Y-%m")
                 kw, when = (row.peak.kw, row.peak.time) if row.peak else (None, None)
-                at = f"{when:%d %H:%M}" if when else ""
+                at = clock(when, "%d %H:%M") if when else ""
             table.add_row(
                 label,
                 *(
                     f"{v:.{places}f}"
                     for v in (u.import_day_kwh, u.import_night_kwh, u.export_day_kwh, u.export_night_kwh)
                 ),
-                f"{u.gas_m3:.{places}f}",
-                f"{u.water_m3:.3f}",
+                f"{u.gas_m3:.{places}f}" if "gas" in report.measured else "-",
+                f"{u.water_m3:.3f}" if "water" in report.measured else "-",
                 money(row.cost.total),
                 f"{kw:.3f}" if kw is not None else "",
                 at,
             )
         console.print(table)
-    _print_incomplete(console, ((m.month, m.quarters) for m in report.months))
+    _print_notes(console, report)
     capacity = report.capacity
     console.print(
         f"Capacity tariff: 12-month average {capacity.average_kw:.3f} kW, "
         f"{capacity.yearly_cost:.2f} EUR a year ({capacity.monthly_cost:.2f} a month)"
     )
+    for note in report.price_notes:
+        console.print(f"Capacity price: {note}", markup=False, soft_wrap=True)
+
+
+def clock(when: datetime, form: str) -> str:
+    """A local time as `form`, with its offset when the clock showed it twice (the October night's 02:00-03:00):
+    "27 02:30+02:00" is the first, summer-time one."""
+    other = when.replace(fold=1 - when.fold)
+    twice = other.utcoffset() != when.utcoffset()
+    return f"{when:{form}}" + (when.isoformat()[-6:] if twice else "")
+
+
+def _print_notes(console: Console, report: Report) -> None:
+    """Under the tables: what was never measured, the months that miss quarters, a window's own peaks."""
+    for quantity in ("gas", "water"):
+        if quantity not in report.measured:
+            console.print(f"{quantity}: no data (the history has never measured it)", markup=False)
+    _print_incomplete(console, ((m.month, m.quarters) for m in report.months))
+    for m in report.months:
+        if m.window_peak is not None:
+            whole = f"{m.peak.kw:.3f} kW ({clock(m.peak.time, '%d %H:%M')})" if m.peak and m.peak.time else "-"
+            window = f"{m.window_peak[0]:.3f} kW ({clock(m.window_peak[1], '%d %H:%M')})"
+            console.print(f"{m.month:%Y-%m} window peak {window}, month peak {whole}", markup=False, soft_wrap=True)
 
 
 def _print_incomplete(console: Console, months: Iterable[tuple[date, Completeness]]) -> None:

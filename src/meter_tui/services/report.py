@@ -3,6 +3,7 @@ what the history screen shows. Reads the store, prices with the energy rules."""
 
 from __future__ import annotations
 
+import calendar
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -31,6 +32,7 @@ from meter_tui.store.queries import (
     calendar_days,
     data_range,
     days,
+    measured,
     month_completeness,
     month_peaks,
     pricing_extras,
@@ -53,6 +55,7 @@ class MonthReport:
     cost: Cost
     peak: MonthPeakValue | None
     quarters: Completeness = field(default_factory=Completeness)
+    window_peak: tuple[float, datetime] | None = None  # the highest quarter of a --from/--to window cutting the month
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +78,8 @@ class Report:
     invoices: tuple[Invoice, ...] = ()
     peak: PeakNow | None = None
     capacity_words: str = ""
+    price_notes: tuple[str, ...] = ()  # where each month's capacity price comes from, each said once
+    measured: frozenset[str] = frozenset({"gas", "water"})  # the quantities the history ever measured
 
 
 def build_report(
@@ -99,15 +104,27 @@ def build_report(
         costs[month] = costs.get(month, Cost()) + pricer.day(day, row.usage if row else Usage())
     quarters = month_completeness(connection, first, last, pricer.start, today or _today())
     month_reports = tuple(
-        MonthReport(month, usage[month], costs[month], peak_of.get(month), quarters.get(month, Completeness()))
+        MonthReport(month, usage[month], costs[month], peak_of.get(month), quarters.get(month, Completeness()),
+                    _window_peak(month, first, last, day_reports))
         for month in sorted(costs)
-    )
+    )  # fmt: skip
     rates = book.on(last)
     summary = capacity_summary(peaks, last, rates.capacity_price(last))
     invoices = tuple(invoice(m.month, m.cost, book.on(m.month).vat, (m.quarters.known, m.quarters.expected))
                      for m in month_reports)  # fmt: skip
+    notes = tuple(dict.fromkeys(book.on(m.month).capacity_words(m.month) for m in month_reports))
     return Report(tuple(day_reports), month_reports, summary, invoices, peak_now(connection, book, peaks),
-                  rates.capacity_words(last))  # fmt: skip
+                  rates.capacity_words(last), notes, measured(connection))  # fmt: skip
+
+
+def _window_peak(month: date, first: date, last: date, reports: list[DayReport]) -> tuple[float, datetime] | None:
+    """The highest quarter of the days asked for in `month`, when they are not the whole month (None then, and
+    when no day of them has a peak): a window's own peak, beside the month's."""
+    if first <= month and last >= month.replace(day=calendar.monthrange(month.year, month.month)[1]):
+        return None  # the whole month: its peak is the month's
+    found = [(d.peak_kw, d.peak_time) for d in reports if d.day.replace(day=1) == month and d.peak_kw is not None]
+    best = max(found, key=lambda pair: pair[0], default=None)
+    return (best[0], best[1]) if best is not None and best[1] is not None else None
 
 
 def _today() -> date:
@@ -183,16 +200,20 @@ def report_to_json(report: Report) -> dict[str, Any]:
                 "billed_peak_kw": m.peak.billed_kw if m.peak and capacity_billed(m.month) else None,
                 "expected_quarters": m.quarters.expected,
                 "missing_quarters": m.quarters.missing,
+                "window_peak_kw": m.window_peak[0] if m.window_peak else None,
+                "window_peak_time": m.window_peak[1].isoformat() if m.window_peak else None,
             }
             for m in report.months
         ],
         "invoices": [invoice_json(bill) for bill in report.invoices],
+        "not_measured": sorted({"gas", "water"} - report.measured),  # their zeros are no data, not no usage
         "peak": _peak_json(report.peak),
         "capacity": {
             "average_12_months_kw": round(report.capacity.average_kw, 3),
             "yearly_cost_eur": round(report.capacity.yearly_cost, 2),
             "price_eur_kw_year": round(report.capacity.price_kw_year, 4),
             "price_source": report.capacity_words,
+            "price_notes": list(report.price_notes),
             "months": [
                 {"month": p.month.strftime("%Y-%m"), "peak_kw": p.kw, "billed_kw": p.billed_kw, "source": p.source}
                 for p in report.capacity.months

@@ -295,3 +295,17 @@ def missing_days(connection: sqlite3.Connection) -> list[tuple[date, int, int]]:
     counts = known_quarters(connection, *span)
     every = ((day, quarters_in_day(day)) for day in calendar_days(*span))
     return [(day, due - counts.get(day, 0), due) for day, due in every if counts.get(day, 0) < due]
+
+
+def measured(connection: sqlite3.Connection) -> frozenset[str]:
+    """Which of 'gas' and 'water' the history ever measured: a meter on the M-Bus said a reading, or a quarter
+    holds some. A quantity never measured is 'no data', not a usage of zero."""
+    found = set()
+    state = connection.execute("SELECT gas_l IS NOT NULL, water_l IS NOT NULL FROM meter_state WHERE id = 1").fetchone()
+    quarters = connection.execute(
+        "SELECT EXISTS (SELECT 1 FROM quarter WHERE gas_l > 0), EXISTS (SELECT 1 FROM quarter WHERE water_l > 0)"
+    ).fetchone()
+    for index, name in enumerate(("gas", "water")):
+        if quarters[index] or (state is not None and state[index]):
+            found.add(name)
+    return frozenset(found)
