@@ -9,7 +9,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -230,3 +230,67 @@ def test_a_peak_in_the_repeated_october_hour_shows_its_offset(tmp_path: Path, oc
     assert f" 02:30{offset} " in text and f" 29 02:30{offset} " in text
     other = "+01:00" if offset == "+02:00" else "+02:00"
     assert f"02:30{other}" not in text and " 18:15+" not in text  # only a repeated hour carries its offset
+
+
+def november_export(path: Path, *, changed: dict[tuple[str, str], str], drop: str, shift_minutes: int = 0) -> Path:
+    """November 2023 of the English export, as Fluvius would send it with a few offtake quarters changed
+    ((date, time) -> new volume), the day `drop` missing and every time moved by `shift_minutes`."""
+    lines = ENGLISH.read_text(encoding="utf-8-sig").splitlines()
+    out = [lines[0]]
+    for line in lines[1:]:
+        fields = line.split(";")
+        if not fields[0].endswith("/11/2023") or fields[0] == drop:
+            continue
+        if (fields[0], fields[1]) in changed and fields[7] == "Offtake Night" and fields[8]:
+            fields[8] = changed[(fields[0], fields[1])]
+        moved = datetime.strptime(f"{fields[0]} {fields[1]}", "%d/%m/%Y %H:%M:%S") + timedelta(minutes=shift_minutes)
+        fields[0], fields[1] = f"{moved:%d/%m/%Y}", f"{moved:%H:%M:%S}"
+        out.append(";".join(fields))
+    path.write_text("\ufeff" + "\n".join(out) + "\n", encoding="utf-8")
+    return path
+
+
+CHANGED = {("04/11/2023", "18:45:00"): "2,000", ("15/11/2023", "03:00:00"): "0,999", ("29/11/2023", "04:15:00"): "0,5"}
+
+
+@pytest.mark.parametrize("shift", [0, 15, -30], ids=["aligned", "15-minutes-late", "30-minutes-early"])
+def test_audit_finds_every_difference_and_the_clock_offset_and_nothing_else(tmp_path: Path, shift: int):
+    assert meter_tui(tmp_path, "import", str(ENGLISH)).returncode == 0
+    export = november_export(tmp_path / "fluvius.csv", changed=CHANGED, drop="12/11/2023", shift_minutes=shift)
+    done = meter_tui(tmp_path, "audit", str(export), "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["clock_offset_quarters"] == -shift // 15
+    assert result["difference_count"] == 3 + 96  # the changed quarters, and the day the export lacks
+    differing = {d["date"]: d["differing_quarters"] for d in result["days"] if d["differing_quarters"]}
+    assert differing == {"2023-11-04": 1, "2023-11-12": 96, "2023-11-15": 1, "2023-11-29": 1}
+    first = result["differences"][0]  # both values, at the history's times
+    assert (first["start"], first["fluvius_kwh"], first["history_kwh"]) == ("2023-11-04T18:45:00+01:00",
+                                                                           [2.0, 0.0], [1.097, 0.0])  # fmt: skip
+    assert result["differences"][1]["fluvius_kwh"] is None  # 12 November: the export has nothing
+    (november,) = result["months"]
+    assert (november["fluvius_peak_kw"], november["history_peak_kw"]) == (8.0, 4.388)
+    text = meter_tui(tmp_path, "audit", str(export)).stdout
+    assert "99 quarters differ by more than 0.001 kWh" in text
+    assert ("clock: the quarters line up" in text) == (shift == 0)
+
+
+def test_audit_fill_stores_the_exports_quarters_only_where_the_history_has_none(tmp_path: Path):
+    holes = without_days(ENGLISH, tmp_path / "holes.csv", {"12/11/2023"})
+    assert meter_tui(tmp_path, "import", str(holes)).returncode == 0
+    export = november_export(tmp_path / "fluvius.csv", changed=CHANGED, drop="")
+    done = meter_tui(tmp_path, "audit", str(export), "--fill")
+    assert "filled 96 quarters from the export where the history had none" in done.stdout
+    again = json.loads(meter_tui(tmp_path, "audit", str(export), "--json").stdout)
+    assert again["difference_count"] == 3  # the day is there now; the history's own values were not touched
+    assert "missing: none" in meter_tui(tmp_path, "check").stdout
+
+
+def test_audit_of_something_else_is_one_line_and_no_traceback(tmp_path: Path):
+    assert meter_tui(tmp_path, "import", str(ENGLISH)).returncode == 0
+    (tmp_path / "notes.csv").write_text("just some text\n")
+    for path, words in ((ENGLISH_GAS, "no electricity quarter to audit"),
+                        (tmp_path / "notes.csv", "not a Fluvius export header")):  # fmt: skip
+        done = meter_tui(tmp_path, "audit", str(path))
+        assert done.returncode == 2 and "Traceback" not in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1 and words in done.stderr

@@ -340,6 +340,12 @@ def _restore_command(args: argparse.Namespace) -> int:
     return run_restore(db_path(args, _config(args)), args.backup)
 
 
+def _audit_command(args: argparse.Namespace) -> int:
+    from meter_tui.commands.audit import run_audit  # noqa: PLC0415
+
+    return run_audit(db_path(args, _config(args)), args.export, as_json=args.json, fill=args.fill)
+
+
 def _check_command(args: argparse.Namespace) -> int:
     from meter_tui.commands.maintenance import run_check  # noqa: PLC0415
 
@@ -455,6 +461,19 @@ def build_parser() -> argparse.ArgumentParser:
     _store_options(comparer, rates=False)
     _demo_option(comparer)
     comparer.set_defaults(handler=_compare_command)
+
+    auditor = commands.add_parser(
+        "audit",
+        help="hold the history against a Fluvius export, quarter by quarter",
+        description="Per day and month, the history's quarters and a Fluvius export side by side: the quarters "
+        "that differ by more than 0.001 kWh, the month peaks of each, a clock offset between them.",
+    )
+    auditor.add_argument("export", type=Path, metavar="FLUVIUS.csv", help="a Fluvius quarter-hour export")
+    auditor.add_argument("--json", action="store_true", help="print JSON instead of lines")
+    auditor.add_argument("--fill", action="store_true",
+                         help="store the export's quarters where the history has none (never over data)")  # fmt: skip
+    _store_options(auditor, rates=False)
+    auditor.set_defaults(handler=_audit_command)
 
     export = commands.add_parser(
         "export", help="write the quarter-hour table as CSV", description="Write the quarter-hour table as CSV."

@@ -1,0 +1,64 @@
+"""The terminal side of `meter-tui audit FLUVIUS.csv`: the export against the history, in lines that fit a
+terminal, or as JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from meter_tui.services.audit import Audit, Pair, audit, audit_json
+from meter_tui.store.database import StoreError, open_database
+from meter_tui.store.localtime import local_time
+
+SHOWN = 10  # differing quarters listed in the text; --json lists more, and both count them all
+
+
+def run_audit(db: Path, export: Path, *, as_json: bool, fill: bool) -> int:
+    if not db.exists():
+        raise StoreError(f"{db}: no history yet (record or import first)")
+    if not export.is_file():
+        raise StoreError(f"{export}: cannot read: no such file")
+    connection = open_database(db, readonly=not fill)
+    try:
+        result = audit(connection, export, fill=fill)
+    except (ValueError, OSError, UnicodeError) as error:  # not an export, unreadable: one line, no traceback
+        raise StoreError(f"{export}: cannot audit: {error}") from None
+    finally:
+        connection.close()
+    if not result.days:
+        raise StoreError(f"{export}: no electricity quarter to audit (a Fluvius quarter-hour export is needed)")
+    if as_json:
+        print(json.dumps(audit_json(result), indent=2))
+    else:
+        print("\n".join(_lines(export, result)))
+    return 0
+
+
+def _kwh(pair: Pair | None) -> str:
+    return f"{pair[0] / 1000:.3f}/{pair[1] / 1000:.3f} kWh" if pair is not None else "nothing"
+
+
+def _lines(export: Path, result: Audit) -> list[str]:
+    """Offset, month peaks, the days that differ, the first quarters that do, the count."""
+    lines = [*result.problems, f"{export.name} against the history, offtake/injection:"]
+    offset = result.offset_quarters
+    lines.append("clock: the quarters line up" if offset == 0 else
+                 f"clock: Fluvius's quarters match the history's {abs(offset)} quarter(s) "
+                 f"{'later' if offset > 0 else 'earlier'}: the meter's clock and Fluvius's differ by "
+                 f"{abs(offset) * 15} minutes; the quarters are compared so shifted")  # fmt: skip
+    for m in result.months:
+        words = [f"{kw:.3f} kW" if kw is not None else "no data" for kw in (m.fluvius_peak_kw, m.history_peak_kw)]
+        lines.append(f"{m.month:%Y-%m}: month peak Fluvius {words[0]}, history {words[1]}")
+    for d in result.days:
+        if d.differing:
+            lines.append(f"{d.day}: Fluvius {_kwh(d.fluvius)} ({d.fluvius_quarters} quarters), history "
+                         f"{_kwh(d.history)} ({d.history_quarters}): {d.differing} quarters differ")  # fmt: skip
+    for start, theirs, ours in result.differences[:SHOWN]:
+        lines.append(f"  {local_time(start):%Y-%m-%d %H:%M%z}: Fluvius {_kwh(theirs)}, history {_kwh(ours)}")
+    if result.difference_count > SHOWN:
+        lines.append(f"  ... and {result.difference_count - SHOWN:,} more (--json lists the first 50)")
+    lines.append(f"{result.difference_count:,} quarters differ by more than 0.001 kWh" if result.difference_count
+                 else "every quarter agrees within 0.001 kWh")  # fmt: skip
+    if result.filled:
+        lines.append(f"filled {result.filled:,} quarters from the export where the history had none")
+    return lines

@@ -1,0 +1,165 @@
+"""`meter-tui audit FLUVIUS.csv`: the history's quarters held against Fluvius's own export of the same days, quarter
+by quarter, so that a household can show where the two disagree before it disputes a bill.
+
+A quarter differs when its offtake or injection differs by more than 0.001 kWh (both sides are whole Wh), or when
+one side has it and the other does not. When the quarters line up better shifted by whole quarters, the meter's
+clock and Fluvius's differ: that shift is said, as the clock offset, rather than hundreds of differences.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from meter_tui.store.fluvius import FluviusResult, Quarters, export_batches, store_export
+from meter_tui.store.localtime import date_of, day_key, local_time
+
+TOLERANCE_WH = 1  # 0.001 kWh: the resolution of both the export and the store
+MAX_SHIFT = 8  # quarters either way tried for a clock offset (two hours)
+DIFFERENCES_KEPT = 50
+
+Pair = tuple[int, int]  # offtake Wh, injection Wh of one quarter
+
+
+@dataclass(frozen=True, slots=True)
+class AuditDay:
+    day: date
+    fluvius: Pair  # the day's offtake and injection in Wh, as the export says
+    history: Pair  # as the history's quarters say
+    fluvius_quarters: int
+    history_quarters: int
+    differing: int  # quarters that differ (or that one side lacks)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditMonth:
+    month: date
+    fluvius_peak_kw: float | None
+    history_peak_kw: float | None
+
+
+@dataclass(slots=True)
+class Audit:
+    days: list[AuditDay] = field(default_factory=list)
+    months: list[AuditMonth] = field(default_factory=list)
+    differences: list[tuple[int, Pair | None, Pair | None]] = field(default_factory=list)  # start, Fluvius, history
+    difference_count: int = 0
+    offset_quarters: int = 0  # Fluvius's quarters match the history's this many quarters later (0: aligned)
+    filled: int = 0  # quarters stored from the export where the history had none (--fill)
+    problems: list[str] = field(default_factory=list)
+
+
+def _pairs(quarters: Quarters) -> dict[int, Pair]:
+    """The export's electricity quarters (a gas-only hour says nothing of electricity)."""
+    return {
+        start: (v.get("import_day_wh", 0) + v.get("import_night_wh", 0),
+                v.get("export_day_wh", 0) + v.get("export_night_wh", 0))
+        for start, v in quarters.items() if v.keys() & {"import_day_wh", "import_night_wh", "export_day_wh",
+                                                       "export_night_wh"}
+    }  # fmt: skip
+
+
+def _history(connection: sqlite3.Connection, first: int, last: int) -> dict[int, Pair]:
+    rows = connection.execute(
+        "SELECT start, import_day_wh + import_night_wh, export_day_wh + export_night_wh FROM quarter"
+        " WHERE start BETWEEN ? AND ? AND (source != 'fluvius' OR average_w IS NOT NULL)",
+        (first, last),
+    )
+    return {start: (offtake, injection) for start, offtake, injection in rows}
+
+
+def _same(a: Pair | None, b: Pair | None) -> bool:
+    return a is not None and b is not None and all(abs(x - y) <= TOLERANCE_WH for x, y in zip(a, b, strict=True))
+
+
+def clock_offset(fluvius: dict[int, Pair], history: dict[int, Pair]) -> int:
+    """The shift, in quarters, that lines the most quarters up (0 on a tie: no offset is claimed lightly)."""
+
+    def matches(shift: int) -> int:
+        return sum(1 for start, pair in fluvius.items() if pair[0] and _same(pair, history.get(start + shift * 900)))
+
+    scores = {shift: matches(shift) for shift in range(-MAX_SHIFT, MAX_SHIFT + 1)}
+    best = max(scores, key=lambda shift: (scores[shift], shift == 0))
+    return best if scores[best] > scores[0] else 0
+
+
+def audit(connection: sqlite3.Connection, path: Path, *, fill: bool = False) -> Audit:
+    """The export against the history over the export's days: per day, per month's peak, each differing quarter,
+    the clock offset; with `fill`, the export's quarters stored where the history has none (never over data)."""
+    parsed = FluviusResult()
+    quarters: Quarters = {}
+    for batch in export_batches(path, parsed):
+        quarters.update(batch)
+    result = Audit(problems=parsed.problems)
+    fluvius = _pairs(quarters)
+    if not fluvius:
+        return result
+    reach = MAX_SHIFT * 900
+    around = _history(connection, min(fluvius) - reach, max(fluvius) + reach)
+    result.offset_quarters = clock_offset(fluvius, around)
+    shift = result.offset_quarters * 900
+    aligned = {start + shift: pair for start, pair in fluvius.items()}
+    first, last = min(aligned), max(aligned)
+    _compare(result, aligned, {start: pair for start, pair in around.items() if first <= start <= last})
+    if fill:  # at Fluvius's own times: the export is what the bill is made of
+        absent = {start: values for start, values in quarters.items() if start in fluvius and start not in around}
+        result.filled = len(absent)
+        store_export(connection, [absent])
+    return result
+
+
+def _compare(result: Audit, fluvius: dict[int, Pair], history: dict[int, Pair]) -> None:
+    """Per quarter of either side, per day and per month: totals, peaks and the quarters that differ."""
+    days: dict[int, list[int]] = {}  # day key: Fluvius Wh in/out, history Wh in/out, quarters each, differing
+    peaks: dict[date, list[int]] = {}
+    for start in sorted(fluvius.keys() | history.keys()):
+        ours, theirs = history.get(start), fluvius.get(start)
+        tally = days.setdefault(day_key(start), [0] * 7)
+        month = date_of(day_key(start)).replace(day=1)
+        peak = peaks.setdefault(month, [-1, -1])
+        if theirs is not None:
+            tally[0], tally[1], tally[4] = tally[0] + theirs[0], tally[1] + theirs[1], tally[4] + 1
+            peak[0] = max(peak[0], theirs[0] * 4)
+        if ours is not None:
+            tally[2], tally[3], tally[5] = tally[2] + ours[0], tally[3] + ours[1], tally[5] + 1
+            peak[1] = max(peak[1], ours[0] * 4)
+        if not _same(theirs, ours):
+            tally[6] += 1
+            result.difference_count += 1
+            if len(result.differences) < DIFFERENCES_KEPT:
+                result.differences.append((start, theirs, ours))
+    result.days = [AuditDay(date_of(key), (t[0], t[1]), (t[2], t[3]), t[4], t[5], t[6]) for key, t in days.items()]
+    result.months = [AuditMonth(month, p[0] / 1000 if p[0] >= 0 else None, p[1] / 1000 if p[1] >= 0 else None)
+                     for month, p in peaks.items()]  # fmt: skip
+
+
+def _kwh(pair: Pair | None) -> list[float] | None:
+    return [pair[0] / 1000, pair[1] / 1000] if pair is not None else None
+
+
+def audit_json(result: Audit) -> dict[str, Any]:
+    return {
+        "clock_offset_quarters": result.offset_quarters,
+        "days": [
+            {"date": d.day.isoformat(), "fluvius_offtake_kwh": d.fluvius[0] / 1000,
+             "fluvius_injection_kwh": d.fluvius[1] / 1000, "history_offtake_kwh": d.history[0] / 1000,
+             "history_injection_kwh": d.history[1] / 1000, "fluvius_quarters": d.fluvius_quarters,
+             "history_quarters": d.history_quarters, "differing_quarters": d.differing}
+            for d in result.days
+        ],
+        "months": [
+            {"month": m.month.strftime("%Y-%m"), "fluvius_peak_kw": m.fluvius_peak_kw,
+             "history_peak_kw": m.history_peak_kw}
+            for m in result.months
+        ],
+        "differences": [
+            {"start": local_time(start).isoformat(), "fluvius_kwh": _kwh(theirs), "history_kwh": _kwh(ours)}
+            for start, theirs, ours in result.differences
+        ],
+        "difference_count": result.difference_count,
+        "filled_quarters": result.filled,
+        "problems": result.problems,
+    }  # fmt: skip
