@@ -13,12 +13,17 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from meter_tui.energy.capacity import MonthPeakValue, capacity_summary
+from meter_tui.energy.invoice import invoice
 from meter_tui.energy.rates import parse_rates
+from meter_tui.services.compare import compare
 from meter_tui.services.report import build_report
+from meter_tui.services.views import BillView
 from meter_tui.store.database import open_database
 from meter_tui.store.importer import import_file
+from meter_tui.ui.widgets.bill import bill_text
 from tests.conftest import FLUVIUS
 
 DUTCH = FLUVIUS / "nl_elektriciteit_kwartier_2021-10-12_2024-09-29.csv"
@@ -294,3 +299,21 @@ def test_audit_of_something_else_is_one_line_and_no_traceback(tmp_path: Path):
         done = meter_tui(tmp_path, "audit", str(path))
         assert done.returncode == 2 and "Traceback" not in done.stderr
         assert len(done.stderr.strip().splitlines()) == 1 and words in done.stderr
+
+
+def test_the_bill_view_says_a_month_is_incomplete(tmp_path: Path):
+    holes = without_days(ENGLISH, tmp_path / "holes.csv", {f"0{n}/11/2023" for n in range(3, 8)})
+    connection = open_database(tmp_path / "history.sqlite")
+    try:
+        import_file(connection, holes)
+        book = parse_rates(RATES)
+        result = compare(connection, [("rates.json", book)], date(2023, 11, 1), date(2023, 11, 30), date(2023, 12, 1))
+    finally:
+        connection.close()
+    (month,) = result.months
+    bill = invoice(month.month, month.costs[0], 0.06, (month.quarters.known, month.quarters.expected))
+    assert bill.fixed == pytest.approx(10.0 / 1.06)
+    view = BillView(month.month, ("rates.json",), (bill,), ((month.month, (bill.total,), (0,)),), "words")
+    console = Console(width=200, record=True)
+    console.print(bill_text(view, dark=True))
+    assert "Incomplete: 2,400 of 2,880 quarters have data (480 missing)" in console.export_text()
