@@ -317,3 +317,9 @@ def test_the_bill_view_says_a_month_is_incomplete(tmp_path: Path):
     console = Console(width=200, record=True)
     console.print(bill_text(view, dark=True))
     assert "Incomplete: 2,400 of 2,880 quarters have data (480 missing)" in console.export_text()
+
+
+def test_importing_gas_beside_electricity_says_the_quarters_it_completed(tmp_path: Path):
+    assert meter_tui(tmp_path, "import", str(ENGLISH)).returncode == 0
+    done = meter_tui(tmp_path, "import", str(ENGLISH_GAS))
+    assert "0 new quarters, 1,699 completed with new data, 0 already known" in done.stderr

@@ -31,11 +31,13 @@ def _summary(result: ImportResult) -> str:
             f"{result.changed:,} changed ({result.seconds:.1f} s)"
         )
     unit = "telegrams" if result.kind == "capture" else "rows"
-    known = max(result.quarters - result.new_quarters, 0)
+    known = max(result.quarters - result.new_quarters - result.completed, 0)
+    completed = f"{result.completed:,} completed with new data, " if result.completed else ""
     refused = f", the history refused{by_reason(result.refused)}" if result.refused else ""
     return (
         f"{result.path.name}: {result.records:,} {unit}, {result.rejected} rejected{by_reason(result.reasons)}"
-        f"{refused}: {result.new_quarters:,} new quarters, {known:,} already known ({result.seconds:.1f} s)"
+        f"{refused}: {result.new_quarters:,} new quarters, {completed}{known:,} already known "
+        f"({result.seconds:.1f} s)"
     )
 
 

@@ -67,6 +67,7 @@ class FluviusResult:
     rejected: int = 0
     problems: list[str] = field(default_factory=list)  # the first PROBLEMS_KEPT of the rows refused, by line
     conflicts: int = 0  # values the history already had otherwise (kept, or replaced with --replace)
+    completed: int = 0  # quarters the history had that the file gave new data (gas to electricity, or the reverse)
     conflict_lines: list[str] = field(default_factory=list)  # the first CONFLICTS_KEPT of them, both values
 
     def refuse(self, problem: str) -> None:
@@ -216,9 +217,11 @@ def _conflicts(db: sqlite3.Connection, quarters: Quarters, result: FluviusResult
         ).fetchall()
         for start, *stored, average in rows:
             values = quarters[start]
-            for column, old in zip(_COLUMNS, stored, strict=True):
+            pairs = zip(_COLUMNS, stored, strict=True)
+            knowns = [old != 0 if column == "gas_l" else average is not None for column, old in pairs]
+            result.completed += any(c in values and not k for c, k in zip(_COLUMNS, knowns, strict=True))
+            for column, old, known in zip(_COLUMNS, stored, knowns, strict=True):
                 new = values.get(column)
-                known = old != 0 if column == "gas_l" else average is not None
                 if new is None or new == old or not known:
                     continue
                 result.conflicts += 1

@@ -35,6 +35,7 @@ class ImportResult:
     already: bool = False
     changed: int = 0  # prices: quarters whose price the file changed
     conflicts: int = 0  # Fluvius: values the history already had otherwise (kept, or replaced with --replace)
+    completed: int = 0  # Fluvius: quarters already there that the file gave new data (gas beside electricity)
     conflict_lines: list[str] = field(default_factory=list)  # the first of them, with both values
     replace: bool = False
     problems: list[str] = field(default_factory=list)
@@ -131,7 +132,11 @@ def _import_fluvius(
         parsed,
         replace=result.replace,
     )
-    result.conflicts, result.conflict_lines = parsed.conflicts, parsed.conflict_lines
+    result.conflicts, result.conflict_lines, result.completed = (
+        parsed.conflicts,
+        parsed.conflict_lines,
+        parsed.completed,
+    )
     result.records = parsed.rows
     result.rejected = parsed.rejected
     result.skipped = parsed.empty
