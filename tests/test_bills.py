@@ -232,7 +232,7 @@ def test_a_peak_in_the_repeated_october_hour_shows_its_offset(tmp_path: Path, oc
     (tmp_path / "night.csv").write_text("\ufeff" + "\n".join([lines[0], *day]) + "\n", encoding="utf-8")
     assert meter_tui(tmp_path, "import", str(tmp_path / "night.csv")).returncode == 0
     text = meter_tui(tmp_path, "report", "--rates", str(tmp_path / "r.json")).stdout
-    assert f" 02:30{offset} " in text and f" 29 02:30{offset} " in text
+    assert f" 02:30{offset}\n" in text and f" 29 02:30{offset}\n" in text
     other = "+01:00" if offset == "+02:00" else "+02:00"
     assert f"02:30{other}" not in text and " 18:15+" not in text  # only a repeated hour carries its offset
 
