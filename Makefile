@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint format bench bench-parse bench-store bench-import bench-app bench-compare bench-soak clean
+.PHONY: demo test lint format bench bench-parse bench-store bench-import bench-app bench-compare bench-soak bench-storage clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ bench-app: $(STAMP)
 # Not part of `make bench`: a million telegrams take about six minutes.
 bench-soak: $(STAMP)
 	$(BIN)/python bench/soak.py
+
+# Not part of `make bench` either: a week of one-second telegrams recorded takes about five minutes.
+bench-storage: $(STAMP)
+	$(BIN)/python bench/storage_bench.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis

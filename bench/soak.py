@@ -27,6 +27,7 @@ from pathlib import Path
 
 from meter_tui.p1 import parse_telegram
 from meter_tui.sources.simulator import BRUSSELS, SimulatedMeter
+from meter_tui.store.raw import summary as raw_summary
 
 
 def rss_mb(pid: int) -> float:
@@ -162,7 +163,7 @@ def report(args: argparse.Namespace, bridge: Bridge, db: Path, memory: dict[str,
         "SELECT sum(import_day_wh + import_night_wh), sum(export_day_wh + export_night_wh), sum(gas_l), sum(water_l)"
         " FROM quarter"
     ).fetchone()
-    oldest, newest, rows = connection.execute("SELECT min(time), max(time), count(*) FROM raw_telegram").fetchone()
+    rows, oldest, newest, _ = raw_summary(connection)
     state_time = connection.execute("SELECT time FROM meter_state").fetchone()[0]
     quarters = connection.execute("SELECT count(*) FROM quarter").fetchone()[0]
     connection.close()
@@ -184,13 +185,13 @@ def report(args: argparse.Namespace, bridge: Bridge, db: Path, memory: dict[str,
 
 
 def size_per_year(db: Path) -> float:
-    """The history without its raw telegrams (what grows), per simulated year: a copy with raw_telegram emptied."""
+    """The history without its raw telegrams (what grows), per simulated year: a copy with raw_block emptied."""
     copy = db.with_name("no-raw.sqlite")
     source = sqlite3.connect(db)
     target = sqlite3.connect(copy)
     source.backup(target)
     source.close()
-    target.execute("DELETE FROM raw_telegram")
+    target.execute("DELETE FROM raw_block")
     target.commit()
     target.execute("VACUUM")
     first, last = target.execute("SELECT min(start), max(start) FROM quarter").fetchone()

@@ -17,6 +17,7 @@ import pytest
 from meter_tui.p1.reader import TelegramReader
 from meter_tui.sources.hub import channel_paths
 from meter_tui.sources.identity import port_identity
+from meter_tui.store.raw import summary as raw_summary
 from tests.conftest import wait_for
 from tests.test_sources_serial import Pty, telegrams
 
@@ -143,4 +144,4 @@ def test_sigterm_flushes_and_exits_cleanly(tmp_path: Path, pty: Pty):
     assert "stopped: 3 telegrams, 0 rejected" in recorder.text()
     # The history is committed every 5 minutes of meter time; SIGTERM commits what came since.
     with sqlite3.connect(recorder.db) as db:
-        assert db.execute("SELECT count(*) FROM raw_telegram").fetchone() == (3,)
+        assert raw_summary(db)[0] == 3

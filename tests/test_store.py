@@ -21,6 +21,7 @@ from meter_tui.sources.simulator import BRUSSELS, SimulatedMeter
 from meter_tui.store.database import open_database
 from meter_tui.store.ingest import Ingestor
 from meter_tui.store.queries import days, month_peaks, quarters
+from meter_tui.store.raw import summary as raw_summary
 from tests.conftest import with_crc
 
 RATES = parse_rates(
@@ -195,7 +196,7 @@ def test_few_commits_and_raw_telegrams_kept_for_their_days(db):
         ingest.add(parse_telegram(raw))
     ingest.flush()
     assert ingest.stats.commits <= 2 * 288 + 1  # one commit per 5 minutes of meter time, at most
-    oldest, newest, count = db.execute("SELECT min(time), max(time), count(*) FROM raw_telegram").fetchone()
+    count, oldest, newest, _ = raw_summary(db)
     assert newest - oldest <= 86400 + 300
     assert count < 2 * 86400 / 20
 

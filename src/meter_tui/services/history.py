@@ -50,7 +50,8 @@ class History:
         self.backup_error = ""
         self.notes: list[str] = []  # what happened to the file (a backup written), for the event log
         self.refused: dict[str, int] = {}  # telegrams and readings the history refused, by reason
-        self._backed_up: date | None = None
+        self._backed_up: date | None = None  # the meter's day of the last backup
+        self._backed_up_on: date | None = None  # the real day it was made
         self._local = threading.local()
         self._lock = writer_lock(db_path) if db_path is not None else None
         self._retry_at: float | None = None  # when to try again for a history another process records
@@ -114,10 +115,16 @@ class History:
             self.ingestor.add(telegram)
             accepted = self.ingestor.meter_time  # a telegram held back or refused (stamped 2099) dates nothing
             if accepted is not None and (day := local_time(accepted).date()) != self._backed_up:
-                self._backup(day)
+                today = date.today()
+                if today != self._backed_up_on:
+                    self._backed_up_on = today
+                    self._backup(day)
 
     def _backup(self, day: date) -> None:
-        """The owner's daily backup, on the first telegram of each day (and of each start)."""
+        """The owner's daily backup, named by the meter's day: on the first telegram of each day (and of each
+        start) once the real day has changed too. So a replay or a fast demo running through weeks of meter time
+        makes one backup a real day, not one per simulated day (a week's `--replay --fast` wrote 1.9 GB of them),
+        and a meter clock a few seconds ahead of this machine's still gets its backup at the real midnight."""
         self._backed_up = day
         if self.ingestor is None or self.db_path is None:
             return

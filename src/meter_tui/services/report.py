@@ -37,6 +37,7 @@ from meter_tui.store.queries import (
     month_peaks,
     pricing_extras,
 )
+from meter_tui.store.raw import latest as latest_raw
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,11 +134,11 @@ def _today() -> date:
 
 def peak_now(connection: sqlite3.Connection, book: RateBook, peaks: list[MonthPeakValue]) -> PeakNow | None:
     """From the last raw telegram kept: the running month's peak and quarter (None when none is kept)."""
-    row = connection.execute("SELECT data FROM raw_telegram ORDER BY time DESC LIMIT 1").fetchone()
-    if row is None:
+    data = latest_raw(connection)
+    if data is None:
         return None
     try:
-        telegram = parse_telegram(row[0])
+        telegram = parse_telegram(data)
     except TelegramError:
         return None
     if telegram.timestamp is None:

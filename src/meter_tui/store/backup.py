@@ -1,7 +1,10 @@
-"""Backups of the history: consistent online copies (SQLite's backup API, so a running owner keeps writing), 7
+"""Backups of the history: consistent online copies (one read transaction, so a running owner keeps writing), 7
 daily and 12 monthly ones beside the history, checks of a file's integrity, and restore.
 
 A backup is written to a temporary name, synced and renamed: a crash mid-backup leaves the previous ones whole.
+It leaves the raw telegrams out but the newest block (the last 5 minutes, for `report`'s running quarter): they are
+a 7-day debugging buffer, not history, and with them 19 backups would hold 19 copies of the same week. It is the
+file's sole writer, without a journal: a crash leaves a partial file that the next backup replaces.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from meter_tui.store.writer import recorded_by
 
 DAILY_KEPT = 7
 MONTHLY_KEPT = 12
+RAW_TABLES = ("raw_block", "raw_telegram")  # of these only the newest row is backed up (raw_telegram: before 3)
 
 
 class BackupError(Exception):
@@ -38,20 +42,43 @@ def _monthly(db: Path, day: date) -> Path:
 
 
 def copy_database(connection: sqlite3.Connection, target: Path) -> None:
-    """A consistent copy of the open database at `target` (0600), whole or not at all."""
+    """A consistent copy of the database open as `connection` at `target` (0600), whole or not at all, without the
+    raw telegrams but the newest. Table by table, in one read transaction of the history (the owner goes on
+    writing): the card gets what is kept, once, and no copy of the history passes through memory."""
+    source = next(row[2] for row in connection.execute("PRAGMA database_list") if row[1] == "main")
     if not target.parent.exists():
         private_dir(target.parent)  # a folder made for backups holds the household's history: private
     partial = target.with_name(f".{target.name}.partial")
     partial.unlink(missing_ok=True)
     create_private(partial)
-    copy = sqlite3.connect(partial)
+    copy = sqlite3.connect(partial, isolation_level=None)
     try:
-        connection.backup(copy)
+        copy.execute("PRAGMA journal_mode = OFF")  # a copy that fails half way is thrown away anyway
+        copy.execute("ATTACH DATABASE ? AS source", (source,))
+        copy.execute("BEGIN")
+        _copy_tables(copy)
+        copy.execute("COMMIT")
+        copy.execute("DETACH DATABASE source")
     finally:
         copy.close()
     with partial.open("rb") as handle:
         os.fsync(handle.fileno())
     partial.replace(target)
+
+
+def _copy_tables(copy: sqlite3.Connection) -> None:
+    """The attached `source`'s tables, rows, indexes and schema version into `copy`'s main database."""
+    schema = copy.execute(
+        "SELECT type, name, sql FROM source.sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'"
+        " ORDER BY type = 'index'"
+    ).fetchall()
+    for kind, name, sql in schema:
+        copy.execute(sql)
+        if kind == "table":
+            newest = f' WHERE id = (SELECT max(id) FROM source."{name}")' if name in RAW_TABLES else ""
+            copy.execute(f'INSERT INTO main."{name}" SELECT * FROM source."{name}"{newest}')
+    version = copy.execute("PRAGMA source.user_version").fetchone()[0]
+    copy.execute(f"PRAGMA main.user_version = {int(version)}")
 
 
 def daily_backup(connection: sqlite3.Connection, db: Path, today: date) -> Path | None:

@@ -5,19 +5,23 @@ Only the process that owns the meter writes; every other process opens it read-o
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from meter_tui.config import create_private, make_parent, private_file
 from meter_tui.store.backup import damaged_advice, not_damaged, read_only
+from meter_tui.store.raw import migrate_rows
 
 
 class StoreError(Exception):
     """The database cannot be opened or written: says which file and why."""
 
 
-_MIGRATIONS: list[str] = [
+# A migration is SQL, or a function for what SQL cannot do (compressing); one returning True asks for a VACUUM
+# afterwards, to give back the room it freed.
+_MIGRATIONS: list[str | Callable[[sqlite3.Connection], bool]] = [
     """
     CREATE TABLE quarter (
         start INTEGER PRIMARY KEY,          -- UTC epoch seconds of the quarter's start
@@ -77,6 +81,7 @@ _MIGRATIONS: list[str] = [
         m3 REAL NOT NULL
     );
     """,
+    migrate_rows,  # raw_telegram (a row of 1 kB per telegram) -> raw_block (5-minute batches, zlib)
 ]
 
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -88,6 +93,7 @@ def migrate(connection: sqlite3.Connection) -> None:
     of them migrates while the others wait, then read the version again and find nothing left to do."""
     if _version(connection) == SCHEMA_VERSION:
         return
+    shrink: list[bool] = []
 
     def upgrade(connection: sqlite3.Connection) -> None:
         version = _version(connection)
@@ -95,11 +101,24 @@ def migrate(connection: sqlite3.Connection) -> None:
             raise StoreError(f"the database has schema version {version}, newer than this meter-tui "
                              f"({SCHEMA_VERSION})")  # fmt: skip
         for number in range(version, SCHEMA_VERSION):
-            for statement in _statements(_MIGRATIONS[number]):
-                connection.execute(statement)
+            step = _MIGRATIONS[number]
+            if isinstance(step, str):
+                for statement in _statements(step):
+                    connection.execute(statement)
+            else:
+                shrink.append(step(connection))
             connection.execute(f"PRAGMA user_version = {number + 1}")
 
     transaction(connection, upgrade)
+    if any(shrink):
+        _vacuum(connection)
+
+
+def _vacuum(connection: sqlite3.Connection) -> None:
+    """Give the room a migration freed back to the card (readers may go on meanwhile). Should it fail (no room on a
+    full card for its temporary copy, another writer), the free pages are left to be reused by what comes."""
+    with contextlib.suppress(sqlite3.OperationalError):
+        connection.execute("VACUUM")
 
 
 def _version(connection: sqlite3.Connection) -> int:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from meter_tui.energy.capacity import peak_quarter
 from meter_tui.p1.plausible import allowed_wh, likely_wh
 from meter_tui.p1.telegram import MonthPeak, Peak, Telegram
+from meter_tui.store import raw
 from meter_tui.store.database import transaction
 from meter_tui.store.localtime import day_key, local_time
 
@@ -406,8 +407,8 @@ class Ingestor:
         )
         connection.executemany("INSERT INTO segment (time, reason) VALUES (?, ?)", self._segments)
         if self._raw:
-            connection.executemany("INSERT INTO raw_telegram (time, data) VALUES (?, ?)", self._raw)
-            connection.execute("DELETE FROM raw_telegram WHERE time < ?", (self._raw[-1][0] - self.raw_days * 86400,))
+            raw.write_block(connection, self._raw)  # the batch's telegrams compressed together
+            raw.forget_before(connection, self._raw[-1][0] - self.raw_days * 86400)
         state = self._state
         assert state is not None
         gas = state.gas or (None, None)
