@@ -21,7 +21,7 @@ from meter_tui.sources.replay import CHUNK, ReplaySource
 from meter_tui.sources.simulator import BRUSSELS, SimulatedMeter
 from meter_tui.store.backup import backup_dir
 from meter_tui.store.database import _MIGRATIONS, SCHEMA_VERSION, open_database
-from meter_tui.store.ingest import Ingestor
+from meter_tui.store.ingest import MAX_PENDING_RAW, Ingestor
 from meter_tui.store.raw import latest, pack, raw_telegrams, summary, unpack, write_block
 from tests.conftest import TELEGRAMS
 
@@ -206,3 +206,24 @@ async def test_a_replay_reads_its_capture_piece_by_piece_with_the_meter_s_pauses
     assert b"".join(pieces) == data
     assert [piece.count(b"!") for piece in pieces] == [1] * 300 + [0]
     assert waits == [1.0] * 149 + [31.0] + [1.0] * 149 + [1.0]  # the first at once; the half one as rejected
+
+
+def test_raw_telegrams_waiting_for_a_history_that_cannot_be_written_are_the_last_hour(tmp_path: Path):
+    """A card that refuses writes for two hours: the energy waits whole, the raw telegrams only the last hour's."""
+    db = open_database(tmp_path / "meter.sqlite")
+    raws = stamped(simulated(2 * 3600 + 2))
+    ingest = Ingestor(db)
+    for _, raw in raws[:2]:
+        ingest.add(parse_telegram(raw))
+    ingest.flush()
+    db.execute("PRAGMA query_only = 1")  # every write refused by SQLite, as on a read-only or full card
+    for _, raw in raws[2:]:
+        ingest.add(parse_telegram(raw))
+    assert ingest.stats.write_errors > 20
+    db.execute("PRAGMA query_only = 0")
+    assert ingest.flush()
+    assert list(raw_telegrams(db)) == raws[:2] + raws[-MAX_PENDING_RAW:]
+    assert summary(db)[0] == 2 + 3600
+    first, last = parse_telegram(raws[0][1]), parse_telegram(raws[-1][1])
+    used = round((last.import_day_kwh + last.import_night_kwh - first.import_day_kwh - first.import_night_kwh) * 1000)
+    assert db.execute("SELECT sum(import_day_wh + import_night_wh) FROM quarter").fetchone() == (used,)

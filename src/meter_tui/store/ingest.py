@@ -39,6 +39,7 @@ MAX_STEP_SECONDS = 900  # a telegram up to a quarter after the last follows it; 
 MAX_FLOW_L_PER_HOUR = 40_000  # a G25 gas meter's most, more than any household's gas or water meter passes
 MBUS_AHEAD_SECONDS = 3600  # an M-Bus reading captured later than the telegram carrying it, by more: impossible
 PEAK_AHEAD_SECONDS = 3600  # the same for a month peak's time
+MAX_PENDING_RAW = 3600  # raw telegrams waiting for a history that cannot be written (a full card): the last hour's
 _REGISTERS = ("1-0:1.8.1", "1-0:1.8.2", "1-0:2.8.1", "1-0:2.8.2")
 
 
@@ -226,6 +227,8 @@ class Ingestor:
         self._peaks_from(telegram)
         if self.keep_raw:
             self._raw.append((now, telegram.raw))
+            if len(self._raw) > MAX_PENDING_RAW:  # writes fail for long: memory bounded, energy is kept all the same
+                del self._raw[0]
         self._state = _State(now, registers, gas, water, telegram.equipment_id, _powers(telegram))
 
     def _energy(
