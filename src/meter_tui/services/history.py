@@ -23,7 +23,7 @@ from meter_tui.services.compare import Comparison, compare
 from meter_tui.store.backup import daily_backup, damaged_advice, not_damaged
 from meter_tui.store.database import StoreError, open_database
 from meter_tui.store.ingest import Ingestor
-from meter_tui.store.localtime import day_key, local_midnight_utc, local_time
+from meter_tui.store.localtime import local_time
 from meter_tui.store.queries import (
     QuarterRow,
     data_range,
@@ -162,21 +162,14 @@ class History:
         return connection
 
     def usage_by_day(self, first: date, last: date) -> dict[date, DayUsage]:
+        """Usage per day, including the open batch the owner has not committed yet (so that "today" is up to the
+        second), priced the same way as what is committed."""
         connection = self._reader()
-        result: dict[date, DayUsage] = {}
-        if connection is not None:
-            for row in days(connection, first, last):
-                result[row.day] = (row.usage, row.peak_kw, row.peak_start)
-        if self.ingestor is not None:
-            # The open batch is not in the database yet: add it, so that "today" is up to the second.
-            first_key, last_key = day_key(local_midnight_utc(first)), day_key(local_midnight_utc(last))
-            for start, amounts in self.ingestor.pending().items():
-                key = day_key(start)
-                if first_key <= key <= last_key:
-                    day = date(key // 10000, key // 100 % 100, key % 100)
-                    usage, peak, when = result.get(day, (Usage(), None, None))
-                    result[day] = (usage + Usage(*(a / 1000 for a in amounts)), peak, when)
-        return result
+        if connection is None:
+            return {}
+        pending = self.ingestor.pending().items() if self.ingestor is not None else ()
+        rows = days(connection, first, last, [(start, *amounts) for start, amounts in pending])
+        return {row.day: (row.usage, row.peak_kw, row.peak_start) for row in rows}
 
     def span(self) -> tuple[date, date] | None:
         """The first and the last day the history holds (committed), None when it holds none."""

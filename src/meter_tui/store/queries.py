@@ -15,7 +15,7 @@ from typing import Any
 from meter_tui.energy.capacity import MonthPeakValue
 from meter_tui.energy.costs import Usage
 from meter_tui.energy.rates import RateBook
-from meter_tui.store.localtime import date_of, key_of, local_midnight_utc, local_time, next_day
+from meter_tui.store.localtime import date_of, day_key, key_of, local_midnight_utc, local_time, next_day
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,25 +41,34 @@ def _usage(*amounts: int) -> Usage:
     return Usage(*(amount / 1000 for amount in amounts))
 
 
-def days(connection: sqlite3.Connection, first: date, last: date) -> list[DayRow]:
+PendingQuarter = tuple[int, int, int, int, int, int, int]  # UTC start, 4 registers in Wh, gas l, water l
+
+
+def days(
+    connection: sqlite3.Connection, first: date, last: date, pending: Iterable[PendingQuarter] = ()
+) -> list[DayRow]:
     """Usage of every local day from `first` to `last` included that has data, in order, with the day-ahead
-    prices of its quarters summed for dynamic contracts (see `Usage`)."""
-    prices = has_prices(connection)
-    spot = (
-        ", total((q.import_day_wh + q.import_night_wh) * p.eur_mwh), total((q.export_day_wh + q.export_night_wh)"
-        " * p.eur_mwh), total(CASE WHEN p.eur_mwh IS NOT NULL THEN q.import_day_wh + q.import_night_wh END),"
-        " total(CASE WHEN p.eur_mwh IS NOT NULL THEN q.export_day_wh + q.export_night_wh END),"
-        " sum(p.eur_mwh IS NULL AND q.import_day_wh + q.import_night_wh + q.export_day_wh + q.export_night_wh > 0)"
-        " FROM quarter q LEFT JOIN day_ahead_price p ON p.start = q.start"
-        if prices
-        else ", 0, 0, 0, 0, sum(q.import_day_wh + q.import_night_wh + q.export_day_wh + q.export_night_wh > 0)"
-        " FROM quarter q"
-    )
+    prices of its quarters summed for dynamic contracts (see `Usage`). `pending` is what the owner gathered but has
+    not committed yet: it goes through the same SQL as the stored quarters, so that it is priced at its quarters'
+    day-ahead prices (or counted as unpriced) exactly as it will be once committed."""
+    source, parameters = _quarters_with(pending, key_of(first), key_of(last))
+    energy = "q.import_day_wh + q.import_night_wh + q.export_day_wh + q.export_night_wh > 0"
+    # A quarter partly committed and partly pending is one quarter: unpriced quarters are counted by start.
+    if has_prices(connection):
+        spot = (
+            ", total((q.import_day_wh + q.import_night_wh) * p.eur_mwh), total((q.export_day_wh"
+            " + q.export_night_wh) * p.eur_mwh), total(CASE WHEN p.eur_mwh IS NOT NULL THEN q.import_day_wh"
+            " + q.import_night_wh END), total(CASE WHEN p.eur_mwh IS NOT NULL THEN q.export_day_wh"
+            f" + q.export_night_wh END), count(DISTINCT CASE WHEN p.eur_mwh IS NULL AND {energy} THEN q.start END)"
+            f" FROM {source} q LEFT JOIN day_ahead_price p ON p.start = q.start"
+        )
+    else:
+        spot = f", 0, 0, 0, 0, count(DISTINCT CASE WHEN {energy} THEN q.start END) FROM {source} q"
     rows = connection.execute(
         "SELECT q.day, sum(q.import_day_wh), sum(q.import_night_wh), sum(q.export_day_wh), sum(q.export_night_wh),"
-        " sum(q.gas_l), sum(q.water_l), max(q.average_w), q.start, sum(q.gap)" + spot + " WHERE q.day BETWEEN ? AND ?"
-        " GROUP BY q.day ORDER BY q.day",
-        (key_of(first), key_of(last)),
+        " sum(q.gas_l), sum(q.water_l), max(q.average_w), q.start, sum(q.gap)" + spot + " GROUP BY q.day"
+        " ORDER BY q.day",
+        parameters,
     ).fetchall()
     result = []
     for day, d, n, ed, en, gas, water, peak_w, peak_start, gaps, i_eur, e_eur, i_wh, e_wh, unpriced in rows:
@@ -75,6 +84,22 @@ def days(connection: sqlite3.Connection, first: date, last: date) -> list[DayRow
             )
         )
     return result
+
+
+def _quarters_with(pending: Iterable[PendingQuarter], first_key: int, last_key: int) -> tuple[str, list[int]]:
+    """The stored quarters of the days `first_key` to `last_key`, and the pending ones of those days, as one
+    subquery (the pending ones have no average yet and no gap of their own) and its parameters."""
+    stored = (
+        "SELECT start, day, import_day_wh, import_night_wh, export_day_wh, export_night_wh, gas_l, water_l,"
+        " average_w, gap FROM quarter WHERE day BETWEEN ? AND ?"
+    )
+    parameters = [first_key, last_key]
+    rows = [(start, day_key(start), *amounts) for start, *amounts in pending]
+    rows = [row for row in rows if first_key <= row[1] <= last_key]
+    if rows:
+        stored += " UNION ALL VALUES " + ", ".join("(?, ?, ?, ?, ?, ?, ?, ?, NULL, 0)" for _ in rows)
+        parameters += [value for row in rows for value in row]
+    return f"({stored})", parameters
 
 
 def has_prices(connection: sqlite3.Connection) -> bool:
