@@ -30,6 +30,7 @@ from meter_tui.services.session import Session
 from meter_tui.sources.simulator import BRUSSELS, SimulatedMeter
 from tests.conftest import free_port, require_program, telegram_bytes
 from tests.meter_app import build_fixture, make_app, settle
+from tests.test_one_owner import TcpMeter
 
 USER, PASSWORD = "meter", "s3cret pw!"
 URL_PASSWORD = "s3cret%20pw%21"
@@ -314,6 +315,57 @@ async def test_record_publishes_at_most_once_a_second_and_comes_back_with_the_br
     assert "broker unreachable" in text
     assert "mqtt://meter:***@127.0.0.1" in text
     assert "s3cret" not in text and URL_PASSWORD not in text
+
+
+async def test_availability_follows_the_meter_offline_while_silent_online_when_telegrams_come_back(
+    broker: Broker, tmp_path: Path
+):
+    sent = iter(SimulatedMeter(7, datetime(2026, 6, 1, 12, 0, tzinfo=BRUSSELS)).run(600))
+    meter = TcpMeter()  # a network P1 reader, which the test silences and wakes again
+    sending = asyncio.Event()
+    sending.set()
+
+    async def send() -> None:
+        while True:
+            await sending.wait()
+            meter.send(next(sent))
+            await asyncio.sleep(0.2)
+
+    listener = Subscriber(broker.port)
+    tasks = [asyncio.create_task(listener.run()), asyncio.create_task(send())]
+    (tmp_path / "config.toml").write_text("[meter]\nsilence_timeout = 1\n")
+    env = {"METER_TUI_DATA_DIR": str(tmp_path / "data"), "METER_TUI_RUN_DIR": str(tmp_path / "run"),
+           "METER_TUI_CONFIG": str(tmp_path / "config.toml"), "PATH": "/usr/bin:/bin"}  # fmt: skip
+    log = tmp_path / "record.log"
+    record = subprocess.Popen(
+        [sys.executable, "-m", "meter_tui", "record", "--port", f"socket://127.0.0.1:{meter.port}",
+         "--db", str(tmp_path / "m.sqlite"), "--rates", str(tmp_path / "rates.json"), "--mqtt", broker.url],
+        stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env,
+    )  # fmt: skip
+
+    def said(payload: str, since: float) -> bool:
+        return any(h.topic == "meter-tui/status" and h.payload == payload and h.at >= since for h in listener.heard)
+
+    try:
+        await listener.until(lambda: said("online", 0) and listener.states())
+        sending.clear()  # the meter falls silent: after 1 s the source is lost
+        silent = time.monotonic()
+        await listener.until(lambda: said("offline", silent))
+        assert record.poll() is None
+        assert (await retained(broker.port))["meter-tui/status"] == "offline"
+        back = time.monotonic()
+        sending.set()
+        await listener.until(lambda: said("online", back) and listener.states(back))
+        assert (await retained(broker.port))["meter-tui/status"] == "online"
+        record.send_signal(signal.SIGTERM)
+        assert record.wait(15) == 0
+    finally:
+        for task in tasks:
+            task.cancel()
+        meter.close()
+        if record.poll() is None:
+            record.kill()
+    assert "no data for 1 s" in log.read_text()
 
 
 @pytest.fixture(scope="module")

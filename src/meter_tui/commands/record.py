@@ -66,6 +66,8 @@ class Recorder:
             extra = f": {event.detail}" if event.detail else ""
             retry = f", retry in {event.retry_in:g} s" if event.retry_in else ""
             self.throttle(f"status {event.state.value}", f"{event.source}: {event.state.value}{extra}{retry}")
+            if event.state.lost and self.publisher is not None:
+                self.publisher.meter_lost()  # MQTT says `offline` until telegrams come again
         elif event.result.telegram is not None:
             self.good += 1
             telegram = event.result.telegram

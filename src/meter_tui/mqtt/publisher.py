@@ -32,6 +32,11 @@ class MqttPublisher:
 
     Only the newest values are kept: while the broker is away nothing queues up, and on reconnect the discovery
     configs and the current state are sent again (a broker restarted without persistence has forgotten them).
+
+    Availability (`<topic>/status`) follows the meter, not this process alone: `offline` until the first values and
+    from `meter_lost()` on (the source silent, unplugged, ended), `online` again with the next values; so Home
+    Assistant never shows a stale power as the current one. The broker's last will says `offline` if this process
+    dies.
     """
 
     def __init__(
@@ -52,6 +57,8 @@ class MqttPublisher:
         self.status = "connecting"
         self._latest: LiveValues | None = None
         self._fresh = asyncio.Event()
+        self.meter_available = False  # whether telegrams arrive: what `<topic>/status` says
+        self._availability_changed = asyncio.Event()
         # What the discovery configs now on the broker describe: the meter and the keys of its state.
         self._announced: tuple[str, frozenset[str]] | None = None
         self.connected = False
@@ -60,6 +67,17 @@ class MqttPublisher:
         """Keep these values for the next publication; returns at once."""
         self._latest = values
         self._fresh.set()
+        self._set_available(True)
+
+    def meter_lost(self) -> None:
+        """The meter stopped sending (silent, unplugged, the source ended): say `offline` until values come again.
+        Returns at once."""
+        self._set_available(False)
+
+    def _set_available(self, available: bool) -> None:
+        if available != self.meter_available:
+            self.meter_available = available
+            self._availability_changed.set()
 
     async def run(self) -> None:
         """Forever: connect, publish, and on any broker trouble wait and connect again."""
@@ -94,7 +112,7 @@ class MqttPublisher:
             self.connected = True
             self.status = "connected"
             self.log(f"MQTT {settings.shown}: connected, publishing to {settings.state_topic}")
-            await client.publish(settings.availability_topic, ONLINE, qos=1, retain=True)
+            self._availability_changed.set()  # the broker may have forgotten it: said again on each connection
             # Home Assistant says `online` on its status topic when it starts: it then wants the configs again.
             await client.subscribe(f"{settings.discovery_prefix}/status")
             self._announced = None
@@ -106,6 +124,7 @@ class MqttPublisher:
                 async with asyncio.TaskGroup() as tasks:
                     tasks.create_task(self._listen(client))
                     tasks.create_task(self._publish_loop(client))
+                    tasks.create_task(self._availability_loop(client))
             except asyncio.CancelledError:
                 # Stopping cleanly: a clean disconnect sends no last will, so say `offline` here.
                 # The broker may be the reason for stopping: whatever happens here, the cancellation goes on.
@@ -118,6 +137,14 @@ class MqttPublisher:
             if message.payload == ONLINE.encode() and self._latest is not None:
                 self._announced = None
                 self._fresh.set()
+
+    async def _availability_loop(self, client: Any) -> None:
+        """`online` or `offline` as the meter comes and goes, the latest word only."""
+        while True:
+            await self._availability_changed.wait()
+            self._availability_changed.clear()
+            said = ONLINE if self.meter_available else OFFLINE
+            await client.publish(self.settings.availability_topic, said, qos=1, retain=True)
 
     async def _publish_loop(self, client: Any) -> None:
         last = 0.0

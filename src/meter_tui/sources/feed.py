@@ -24,6 +24,11 @@ class FeedState(StrEnum):
     RECONNECTING = "reconnecting"
     FINISHED = "finished"
 
+    @property
+    def lost(self) -> bool:
+        """The meter is not sending (silent, unplugged, ended): what is shown or published of it is getting old."""
+        return self in (FeedState.RECONNECTING, FeedState.FINISHED)
+
 
 @dataclass(frozen=True, slots=True)
 class StatusEvent:

@@ -212,6 +212,8 @@ class MeterApp(App[None]):
                 self._history_error(await self.in_store(self.session.become_owner))
         if message.status is not None:
             self._meter_state(message.status)
+            if message.status.state.lost and self.publisher is not None:
+                self.publisher.meter_lost()  # MQTT says `offline` until telegrams come again
             self.status = message.status
         self.refresh_source_line()
 
