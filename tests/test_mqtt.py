@@ -368,6 +368,62 @@ async def test_availability_follows_the_meter_offline_while_silent_online_when_t
     assert "no data for 1 s" in log.read_text()
 
 
+def record_mqtt(tmp_path: Path, broker: Broker, db: Path, config: str) -> tuple[subprocess.Popen[bytes], Path]:
+    """`record --mqtt` on a simulated meter's 40 s, looped at 4x, with this config file; and its log."""
+    capture = tmp_path / "capture.p1"
+    capture.write_bytes(b"".join(SimulatedMeter(7, datetime(2026, 6, 1, 12, 0, tzinfo=BRUSSELS)).run(40)))
+    (tmp_path / "config.toml").write_text(config)
+    env = {"METER_TUI_DATA_DIR": str(tmp_path / "data"), "METER_TUI_RUN_DIR": str(tmp_path / "run"),
+           "METER_TUI_CONFIG": str(tmp_path / "config.toml"), "PATH": "/usr/bin:/bin"}  # fmt: skip
+    log = tmp_path / "record.log"
+    record = subprocess.Popen(
+        [sys.executable, "-m", "meter_tui", "record", "--replay", str(capture), "--speed", "4", "--loop",
+         "--db", str(db), "--rates", str(tmp_path / "rates.json"), "--mqtt", broker.url],
+        stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env,
+    )  # fmt: skip
+    return record, log
+
+
+async def test_the_headroom_record_publishes_is_capped_by_the_main_fuse(broker: Broker, tmp_path: Path):
+    # The simulated meter sets no power limiter (999.9 kW): the config file's 1x6 fuse carries 1.38 kW.
+    listener = Subscriber(broker.port)
+    listening = asyncio.create_task(listener.run())
+    record, log = record_mqtt(tmp_path, broker, tmp_path / "m.sqlite", '[meter]\nmain_fuse = "1x6"\n')
+    try:
+        await listener.until(lambda: len(listener.states()) >= 4)
+        record.send_signal(signal.SIGTERM)
+        assert record.wait(15) == 0, log.read_text()
+    finally:
+        listening.cancel()
+        if record.poll() is None:
+            record.kill()
+    headrooms = [values["headroom_kw"] for _, values in listener.states()]
+    # Without the fuse, 12:00 into a quarter with the 2.5 kW floor leaves more than 2 kW of headroom.
+    assert headrooms and all(kw == pytest.approx(1.38) for kw in headrooms), headrooms
+
+
+async def test_record_mqtt_on_an_unreadable_history_keeps_running_and_says_so(broker: Broker, tmp_path: Path):
+    db = tmp_path / "m.sqlite"
+    db.write_bytes(b"this is not a database any more" * 2000)
+    listener = Subscriber(broker.port)
+    listening = asyncio.create_task(listener.run())
+    record, log = record_mqtt(tmp_path, broker, db, "")
+    try:
+        await listener.until(lambda: len(listener.states()) >= 4)  # far more than one telegram
+        assert record.poll() is None, log.read_text()
+        record.send_signal(signal.SIGTERM)
+        assert record.wait(15) == 0, log.read_text()
+    finally:
+        listening.cancel()
+        if record.poll() is None:
+            record.kill()
+    assert all("cost_today_eur" not in values and "power_import_kw" in values for _, values in listener.states())
+    text = log.read_text()
+    assert text.count("history cannot be read:") == 1, text
+    assert "the history is damaged" in text and "MQTT goes on without today's costs" in text
+    assert "unexpected error" not in text and "Traceback" not in text
+
+
 @pytest.fixture(scope="module")
 def app_fixture(tmp_path_factory: pytest.TempPathFactory):
     return build_fixture(tmp_path_factory.mktemp("history"))

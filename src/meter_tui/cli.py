@@ -213,24 +213,21 @@ def _rates(args: argparse.Namespace) -> Path:
 
 def _record_command(args: argparse.Namespace) -> int:
     from meter_tui.commands.record import Recorder  # noqa: PLC0415 - only this command needs it
-    from meter_tui.services.session import Session  # noqa: PLC0415
+    from meter_tui.services.session import open_session  # noqa: PLC0415
 
     config = _config(args)
-    # main_fuse: MQTT's headroom_kw is capped by the connection as in the app.
-    session = Session(db_path(args, config), _rates(args), raw_days=config.store.raw_days,
-                      main_fuse=config.meter.main_fuse)  # fmt: skip
+    session = open_session(config, db_path(args, config), _rates(args))
     recorder = Recorder(shared_meter(args, config), session, capture=args.capture)
     recorder.publisher = mqtt_publisher(args, config, log=recorder.say)
     return asyncio.run(recorder.run())
 
 
 def _app_command(args: argparse.Namespace) -> int:
-    from meter_tui.services.session import Session  # noqa: PLC0415 - Textual loads only for the app
+    from meter_tui.services.session import open_session  # noqa: PLC0415 - Textual loads only for the app
     from meter_tui.ui.app import create_app  # noqa: PLC0415
 
     config = _config(args)
-    session = Session(db_path(args, config), _rates(args), raw_days=config.store.raw_days,
-                      main_fuse=config.meter.main_fuse)  # fmt: skip
+    session = open_session(config, db_path(args, config), _rates(args))
     # The app logs nothing to the terminal it draws on: the settings screen shows the broker's state.
     publisher = mqtt_publisher(args, config, log=lambda _: None)
     port = None if args.demo or args.replay else config.meter.port  # a serial device: Settings names it stably

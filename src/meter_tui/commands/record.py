@@ -44,6 +44,13 @@ class Recorder:
         self.rejected = 0
         self.throttle = Throttle(self.say)  # rejected telegrams and failing sources: a few lines a minute at most
         self.reasons: dict[str, int] = {}  # rejected telegrams by reason (CRC, impossible value, wrong unit, ...)
+        self.read_error = ""  # why the history cannot be read for today's costs, as last said
+
+    def _read_error(self, error: str) -> None:
+        """Said once when the history cannot be read (and once when it can again); recording goes on."""
+        if error != self.read_error:
+            self.read_error = error
+            self.say(f"history {error}; MQTT goes on without today's costs" if error else "history readable again")
 
     def say(self, text: str) -> None:
         print(f"{datetime.now().astimezone():%Y-%m-%d %H:%M:%S} {text}", file=self.log, flush=True)
@@ -79,6 +86,7 @@ class Recorder:
                 self.say(note)
             if self.publisher is not None and (values := self.session.live_values()) is not None:
                 self.publisher.offer(values)
+                self._read_error(self.session.read_error)
         else:
             self.rejected += 1
             self.throttle("rejected", f"rejected telegram: {event.result.error}")

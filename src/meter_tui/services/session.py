@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from meter_tui.config import Config
 from meter_tui.energy.capacity import (
     Connection,
     MonthPeakValue,
@@ -58,6 +59,12 @@ from meter_tui.store.database import StoreError
 TODAY_EVERY = timedelta(seconds=10)  # of meter time, between two queries of today's usage and cost
 
 
+def open_session(config: Config, db_path: Path, rates_path: Path) -> Session:
+    """The core from the settings, the one way every front end (the app, `record`, serve's tabs through the app)
+    gets it: a setting added here reaches them all, so `record` cannot publish a headroom that ignores the fuse."""
+    return Session(db_path, rates_path, raw_days=config.store.raw_days, main_fuse=config.meter.main_fuse)
+
+
 class Session:
     def __init__(
         self, db_path: Path | None, rates_path: Path, *, raw_days: int = 7, main_fuse: str | None = None
@@ -73,6 +80,7 @@ class Session:
         self._data_days: tuple[date, date] | None = None  # the history's first and last day, as of the last query
         self._stored_peak: tuple[datetime, MonthPeakValue | None] | None = None  # (quarter asked in, month's peak)
         self._spot: tuple[int, float | None] | None = None  # (quarter start, its day-ahead price) for costs now
+        self.read_error = ""  # why today's usage cannot be read from the history ('' when it can)
 
     # -- the meter -------------------------------------------------------------------------------------------
     def become_owner(self) -> str:
@@ -90,11 +98,8 @@ class Session:
     def add_viewed(self, telegram: Telegram) -> LiveView:
         """Take a telegram and return the live view of it."""
         self.add(telegram)
-        error = self.store_error
-        try:
-            today = self.today_so_far()
-        except (sqlite3.Error, StoreError) as failure:  # a damaged history: live data goes on without today's sums
-            today, error = None, f"cannot be read: {self.history.explain(failure)}"
+        today = self._today_if_readable()
+        error = self.read_error or self.store_error
         status = self._forecast(telegram)
         values = self._values(telegram, today.cost.total if today is not None else None, status)
         since = self._data_days[0] if self._data_days else None
@@ -185,11 +190,21 @@ class Session:
         return self.live.cost_per_hour(self.book, self._spot[1])
 
     def live_values(self) -> LiveValues | None:
-        """The latest telegram and its costs."""
+        """The latest telegram and its costs (without today's when the history cannot be read: see `read_error`)."""
         if self.latest is None:
             return None
-        today = self.today_so_far()
+        today = self._today_if_readable()
         return self._values(self.latest, today.cost.total if today is not None else None, self._forecast(self.latest))
+
+    def _today_if_readable(self) -> Column | None:
+        """Today so far, or None with `read_error` saying why: a damaged history never stops live data."""
+        try:
+            today = self.today_so_far()
+        except (sqlite3.Error, StoreError) as failure:
+            self.read_error = f"cannot be read: {self.history.explain(failure)}"
+            return None
+        self.read_error = ""
+        return today
 
     # -- the history -----------------------------------------------------------------------------------------
     def _pricer(self) -> DayPricer:
