@@ -8,6 +8,7 @@ The history is written only when this process owns the meter; followers read wha
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ from meter_tui.services.views import (
     PeakRequest,
     PeakView,
     Request,
+    TelegramRequest,
     TelegramView,
     View,
     add_months,
@@ -57,6 +59,10 @@ from meter_tui.services.views import (
 from meter_tui.store.database import StoreError
 
 TODAY_EVERY = timedelta(seconds=10)  # of meter time, between two queries of today's usage and cost
+
+
+class UnknownRequest(TypeError):
+    """A screen asked for a view that no entry of VIEWS builds (a bug, never bad input)."""
 
 
 def open_session(config: Config, db_path: Path, rates_path: Path) -> Session:
@@ -258,15 +264,13 @@ class Session:
     # -- views -----------------------------------------------------------------------------------------------
     def view(self, request: Request) -> View | Failure | None:
         """The view a screen asks for, as of the latest telegram; None before the first one; a Failure, in words,
-        when the history cannot be read."""
+        when the history cannot be read. A request no view answers is a bug, raised as UnknownRequest: a new
+        screen whose request was not added to VIEWS must fail at once, not draw nothing."""
+        build = VIEWS.get(type(request))
+        if build is None:
+            raise UnknownRequest(f"no view answers a {type(request).__name__}: add it to VIEWS in {__name__}")
         try:
-            if isinstance(request, PeakRequest):
-                return self.peak_view()
-            if isinstance(request, HistoryRequest):
-                return self.history_view(request)
-            if isinstance(request, BillRequest):
-                return self.bill_view(request)
-            return self.telegram_view()
+            return build(self, request)
         except (sqlite3.DatabaseError, StoreError) as error:
             return Failure(f"The history cannot be read: {self.history.explain(error)}")
 
@@ -385,3 +389,12 @@ def meter_connection(t: Telegram, main_fuse: str | None) -> Connection:
     many phases it measures (L2 of a 3x230 V grid has no voltage of its own, but a current)."""
     phases = sum(1 for phase in t.phases if phase.voltage_v or phase.current_a)
     return connection(t.limiter_kw, main_fuse, meter_fuse_a=t.fuse_a, phases=phases, grid_v=t.grid_config_v)
+
+
+# Which view answers which request: the one place a new screen's request is added.
+VIEWS: dict[type, Callable[[Session, Any], View | None]] = {
+    PeakRequest: lambda session, _: session.peak_view(),
+    HistoryRequest: Session.history_view,
+    BillRequest: Session.bill_view,
+    TelegramRequest: lambda session, _: session.telegram_view(),
+}
