@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from meter_tui.mqtt.payload import SENSORS, discovery, meter_id, state
 from meter_tui.mqtt.settings import parse_mqtt_url
-from meter_tui.p1 import parse_telegram
+from meter_tui.p1 import parse_telegram, parser, quantities
 from meter_tui.p1.crc import crc16_arc
+from meter_tui.p1.errors import TelegramValueError
 from meter_tui.p1.export import telegram_to_json
-from meter_tui.p1.quantities import BY_KEY, QUANTITIES, LiveValues, Publish, Rule, describe, phase_rows
+from meter_tui.p1.quantities import BY_KEY, QUANTITIES, LiveValues, Publish, Rule, _meter, describe, phase_rows
 from meter_tui.p1.telegram import Phase, Telegram
 from meter_tui.services.views import telegram_view
 
@@ -65,6 +68,31 @@ def test_a_value_added_as_one_row_is_parsed_exported_inspected_and_published():
     assert (sags["name"], sags["state_class"], sags["value_template"]) == (
         "L1 voltage sags", "total_increasing", "{{ value_json.voltage_sags_l1 }}",
     )  # fmt: skip
+
+
+def test_a_row_written_like_its_neighbours_without_a_telegram_field_lands_in_extra(monkeypatch: pytest.MonkeyPatch):
+    # Reactive energy added as one row, as the registers beside it are written: the Telegram has no such field.
+    row = _meter("1-0:3.8.0", "reactive_import_kvarh", "Reactive import", "Reactive energy imported", unit="kvarh",
+                 most=1e9)  # fmt: skip
+    assert row.field == ""
+    monkeypatch.setitem(quantities.PARSED, row.code, row)
+    numeric, meter, _ = parser._routing()  # the parser's lookups as the table with this row gives them
+    monkeypatch.setattr(parser, "_NUMERIC", numeric)
+    monkeypatch.setattr(parser, "_METER", meter)
+    monkeypatch.setattr(parser, "_lines", {})  # no line remembered from before the row existed
+    name = "BE_dsmrhub__FLU5_253770234_A_50217__1ph_gas_98empty.txt"
+    telegram = parse_telegram(with_lines(name, b"1-0:3.8.0(000123.456*kvarh)\r\n"))
+    assert telegram.extra_value("reactive_import_kvarh") == 123.456
+    assert row.read(telegram) == 123.456
+    assert telegram.import_day_kwh is not None  # the rest of the telegram as before
+    # A number of its own is checked as every number of the table: another unit is refused with the line.
+    with pytest.raises(TelegramValueError, match=r"1-0:3\.8\.0"):
+        parse_telegram(with_lines(name, b"1-0:3.8.0(000123.456*kWh)\r\n"))
+
+
+def test_a_field_the_telegram_lacks_is_a_typo_refused_when_the_table_is_built():
+    with pytest.raises(ValueError, match=r"1-0:1\.8\.1: the Telegram has no field .import_dya_kwh."):
+        _meter("1-0:1.8.1", "import_day_kwh", "Energy import day", "A misspelt field", field="import_dya_kwh")
 
 
 def test_json_keys_inspector_names_and_sensors_all_come_from_the_table():

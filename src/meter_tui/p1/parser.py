@@ -179,9 +179,10 @@ _DEVICE_FIELDS = {
 Placed = tuple[int, Any, Any] | None  # (where, key, value): what one object sets; None: nothing
 
 
-# A number of the quantities table: the Telegram's field (or a phase's flat key), the units accepted with what the
-# number is divided by (W -> kW), the largest plausible value and the table's unit.
-_Numeric = tuple[str, dict[str, float], float, str]
+# A number of the quantities table: where it goes (a field, or `extra` for a row without one), the Telegram's field
+# (a phase's flat key, or the row's key), the units accepted with what the number is divided by (W -> kW), the
+# largest plausible value and the table's unit.
+_Numeric = tuple[int, str, dict[str, float], float, str]
 
 
 def _routing() -> tuple[dict[str, _Numeric], dict[str, Quantity], dict[str, Quantity]]:
@@ -194,10 +195,10 @@ def _routing() -> tuple[dict[str, _Numeric], dict[str, Quantity], dict[str, Quan
     for code, row in PARSED.items():
         if row.rule in _DEVICE_FIELDS or row.rule is Rule.RELAY:
             channel[code.split(":", 1)[1]] = row
-        elif row.rule is Rule.NUMBER and row.field:
-            key = f"l{row.phase}_{row.field}" if row.phase else row.field
+        elif row.rule is Rule.NUMBER:
+            key = f"l{row.phase}_{row.field}" if row.phase else (row.field or row.key)
             most = row.most if row.most is not None else float("inf")
-            numeric[code] = (key, units_for(row.unit, row.other_units), most, row.unit)
+            numeric[code] = (_FIELD if row.field else _EXTRA, key, units_for(row.unit, row.other_units), most, row.unit)
         elif row.rule in _READERS:
             meter[code] = row
     return numeric, meter, channel
@@ -211,15 +212,15 @@ _PHASE_KEYS = tuple((n, tuple(f"l{n}_{field}" for field in Phase._fields[1:])) f
 def _number_of(numeric: _Numeric, sent: str) -> Placed:
     """`(value*unit)` of a number of the table, in the table's unit, checked: a unit that is not the quantity's, a
     value below zero, above what a household connection can measure, or not finite raises ImplausibleValue."""
-    key, units, most, unit = numeric
+    where, key, units, most, unit = numeric
     star = sent.find("*")
     divisor = units.get(sent[star + 1 : -1] if star >= 0 else "")
     if divisor is None:
         raise wrong_unit(sent[star + 1 : -1], unit)
     value = float(sent[1:star] if star >= 0 else sent[1:-1]) / divisor  # x / 1.0 is x, to the last bit
     if 0.0 <= value <= most:
-        return _FIELD, key, value
-    return _FIELD, key, checked(value, most, unit)
+        return where, key, value
+    return where, key, checked(value, most, unit)
 
 
 def _place(code: str, sent: str) -> Placed:

@@ -134,10 +134,16 @@ def _extra(key: str) -> Callable[[Telegram], Any]:
 
 def _meter(code: str, key: str, label: str, description: str, rule: Rule = Rule.NUMBER, *, field: str = "",
            publish: Publish = Publish.NO, **more: Any) -> Quantity:  # fmt: skip
-    """A value of the meter as a whole, in the Telegram's field named like its key (or `field`)."""
+    """A value of the meter as a whole, in the Telegram's field named like its key (or `field`). A key the Telegram
+    has no field for is a value added as one row: it lands in `Telegram.extra` (a row written like its neighbours
+    must not make every telegram carrying it unreadable); a `field` the Telegram lacks is a typo, refused here."""
     if rule is Rule.UNREAD:
         return Quantity(key, label, description, code, rule=rule, **more)
     name = field or key
+    if name not in Telegram._fields:
+        if field:
+            raise ValueError(f"{code}: the Telegram has no field {field!r}")
+        return Quantity(key, label, description, code, rule=rule, read=_extra(key), publish=publish, **more)
     return Quantity(key, label, description, code, rule=rule, field=name, read=_field(name), publish=publish, **more)
 
 
