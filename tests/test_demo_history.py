@@ -19,7 +19,7 @@ from meter_tui.p1 import parse_telegram
 from meter_tui.p1.reader import TelegramReader
 from meter_tui.services.demo import demo_meter
 from meter_tui.sources.demo import DemoSource
-from meter_tui.sources.simulator import BRUSSELS
+from meter_tui.sources.simulator import BRUSSELS, demo_serial
 from meter_tui.store.database import StoreError, open_database
 from meter_tui.store.ingest import Ingestor
 from meter_tui.store.queries import data_range, days, month_peaks
@@ -184,3 +184,33 @@ def _captured(folder: Path, name: str) -> list[bytes]:
     reader = TelegramReader()
     data = b"".join(path.read_bytes() for path in sorted(folder.glob(f"{name}-*.p1")))
     return [result.raw for result in [*reader.feed(data), *reader.flush()] if result.telegram is not None]
+
+
+def test_each_seed_is_a_household_of_its_own_with_its_own_history(tmp_path: Path):
+    env = {"METER_TUI_DATA_DIR": str(tmp_path), "METER_TUI_RUN_DIR": str(tmp_path / "run"), "PATH": "/usr/bin:/bin",
+           "HOME": str(tmp_path)}  # fmt: skip
+    command = [sys.executable, "-m", "meter_tui", "record", "--demo", "--seed", "2", "--rates",
+               str(tmp_path / "rates.json")]  # fmt: skip
+    log = tmp_path / "record.log"
+    with log.open("w") as out:
+        record = subprocess.Popen(command, env=env, stderr=out)
+        wait_for(lambda: "connected" in log.read_text(), "the demo meter of seed 2", 60)
+        record.send_signal(signal.SIGTERM)
+        assert record.wait(10) == 0, log.read_text()
+    assert "a first demo run" in log.read_text()
+    assert not (tmp_path / "demo.sqlite").exists()  # seed 1's history is another household's
+    connection = open_database(tmp_path / "demo-seed-2.sqlite", readonly=True)
+    try:
+        (serial,) = connection.execute("SELECT equipment_id FROM meter_state").fetchone()
+    finally:
+        connection.close()
+    assert serial == demo_serial(2) != demo_serial(1)
+    # Seed 1's history given to seed 2 is refused in one line: going on from its registers would mix two households.
+    one = tmp_path / "one.sqlite"
+    demo_meter(one, 1, now=datetime.now(BRUSSELS) - timedelta(days=1))
+    done = subprocess.run([*command, "--db", str(one)], env=env, capture_output=True, text=True, timeout=60,
+                          check=False)  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert f"the history of another meter ({demo_serial(1)}), not of the demo household of --seed 2" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+

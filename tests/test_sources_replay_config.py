@@ -124,6 +124,7 @@ def test_the_demo_and_replays_keep_histories_of_their_own(tmp_path: Path, monkey
     config = load_config()
     assert db_path(parser.parse_args(["--demo"]), config) == tmp_path / "demo.sqlite"
     assert db_path(parser.parse_args(["serve", "--demo"]), config) == tmp_path / "demo.sqlite"
+    assert db_path(parser.parse_args(["--demo", "--seed", "3"]), config) == tmp_path / "demo-seed-3.sqlite"
     assert db_path(parser.parse_args(["--replay", "x.p1"]), config) == tmp_path / "replay.sqlite"
     assert db_path(parser.parse_args([]), config) == tmp_path / "meter.sqlite"
     assert db_path(parser.parse_args(["record", "--demo", "--db", "x.sqlite"]), config) == Path("x.sqlite")

@@ -184,9 +184,8 @@ def _check_db(db: Path | None) -> None:
 def db_path(args: argparse.Namespace, config: Config) -> Path:
     """The history this command uses; on a disk that is not mounted, refused with a line saying so."""
     _check_db(args.db)
-    path = history_path(
-        config, args.db, demo=getattr(args, "demo", False), replay=getattr(args, "replay", None) is not None
-    )
+    path = history_path(config, args.db, demo=getattr(args, "demo", False),
+                        replay=getattr(args, "replay", None) is not None, seed=getattr(args, "seed", 1))  # fmt: skip
     settings.check_mounted(path.parent, "the history's folder")
     return path
 

@@ -104,15 +104,16 @@ def rates_path(explicit: Path | None = None, env: Mapping[str, str] = os.environ
 
 def history_path(
     config: Config, explicit: Path | None = None, *, demo: bool = False, replay: bool = False,
-    env: Mapping[str, str] = os.environ,
+    env: Mapping[str, str] = os.environ, seed: int = 1,
 ) -> Path:  # fmt: skip
     """The history database. The demo meter and replays keep histories of their own: trying the demo, or replaying
     someone else's capture, on a Pi that records the real meter must never mix their days into the real ones
-    (`import` is the way to add a capture to the history)."""
+    (`import` is the way to add a capture to the history). Each demo seed is another household with its own meter:
+    seed 1 keeps `demo.sqlite`, seed N `demo-seed-N.sqlite`."""
     if explicit:
         return explicit
     if demo:
-        return data_dir(env) / "demo.sqlite"
+        return data_dir(env) / ("demo.sqlite" if seed == 1 else f"demo-seed-{seed}.sqlite")
     if replay:
         return data_dir(env) / "replay.sqlite"
     return config.store.db or data_dir(env) / "meter.sqlite"

@@ -17,8 +17,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from meter_tui.p1 import parse_telegram
-from meter_tui.sources.simulator import BRUSSELS, ResumePoint, SimulatedMeter, next_month
-from meter_tui.store.database import open_database
+from meter_tui.sources.simulator import BRUSSELS, ResumePoint, SimulatedMeter, demo_serial, next_month
+from meter_tui.store.database import StoreError, open_database
 from meter_tui.store.ingest import Ingestor
 from meter_tui.store.localtime import local_time
 from meter_tui.store.queries import last_state
@@ -43,7 +43,7 @@ def demo_meter(
     if db.exists():
         connection = open_database(db)
         try:
-            point = resume_point(connection)
+            point = resume_point(connection, seed, db)
             if point is None:
                 return None
             meter = SimulatedMeter(seed, resume=point)
@@ -57,12 +57,16 @@ def demo_meter(
     return _first_history(db, seed, now, say)
 
 
-def resume_point(connection: sqlite3.Connection) -> ResumePoint | None:
+def resume_point(connection: sqlite3.Connection, seed: int, db: Path) -> ResumePoint | None:
     """Where the meter was at its last stored telegram: registers, gas and water as it showed them, the running
-    quarter's import and the month peaks it held."""
+    quarter's import and the month peaks it held. A history of another seed's household is refused (StoreError):
+    going on from its registers with this seed's serial would file two households as one meter swapped."""
     state = last_state(connection)
     if state is None:
         return None
+    if state.equipment_id is not None and state.equipment_id != demo_serial(seed):
+        raise StoreError(f"{db}: the history of another meter ({state.equipment_id}), not of the demo household of "
+                         f"--seed {seed} ({demo_serial(seed)}): give another --db, or leave --db out")  # fmt: skip
     time = local_time(state.time)
     month = time.strftime("%Y-%m")
     current = [(when, kw) for m, kw, when in state.meter_peaks if m == month and when is not None]

@@ -111,6 +111,11 @@ def next_month(month: date) -> datetime:
     return datetime(year, number, 1, tzinfo=BRUSSELS)
 
 
+def demo_serial(seed: int) -> str:
+    """The serial number (0-0:96.1.1, decoded) of the household of `seed`: each seed is a meter of its own."""
+    return f"1SIM{seed % 10**10:010d}"
+
+
 def _noise(seed: int, second: int) -> float:
     """A cheap, repeatable pseudo-random number in [0, 1) for one second."""
     x = (second * 2654435761 + seed * 40503 + 12345) & 0xFFFFFFFF
@@ -163,7 +168,7 @@ class SimulatedMeter:
         self._quarter_base = self._import_shown_wh()
         if resume is not None and self._utc % _QUARTER:
             self._quarter_base -= resume.quarter_wh
-        serial = f"1SIM{seed % 10**10:010d}".encode().hex().upper()
+        serial = demo_serial(seed).encode().hex().upper()
         self._header = f"/FLU5\\253769484_A\r\n\r\n0-0:96.1.4(50217)\r\n0-0:96.1.1({serial})\r\n"
         self._offset = 3600
         self._offset_from = self._offset_until = 0

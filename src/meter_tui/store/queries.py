@@ -184,12 +184,13 @@ class LastState:
     water_l: int
     quarter_import_wh: int  # imported so far in the quarter of `time`
     meter_peaks: tuple[tuple[str, float, datetime | None], ...]  # ('YYYY-MM', kW, when) the meter said, by month
+    equipment_id: str | None = None  # the serial of the meter that sent that telegram
 
 
 def last_state(connection: sqlite3.Connection) -> LastState | None:
     """None when no telegram with all four registers was ever stored."""
     state = connection.execute(
-        "SELECT time, import_day_wh, import_night_wh, export_day_wh, export_night_wh, gas_l, water_l"
+        "SELECT time, import_day_wh, import_night_wh, export_day_wh, export_night_wh, gas_l, water_l, equipment_id"
         " FROM meter_state WHERE id = 1"
     ).fetchone()
     if state is None or None in state[1:5]:
@@ -206,6 +207,7 @@ def last_state(connection: sqlite3.Connection) -> LastState | None:
         state[6] or 0,
         quarter[0] if quarter else 0,
         tuple((month, kw, local_time(when) if when is not None else None) for month, kw, when in peaks),
+        state[7],
     )
 
 
