@@ -213,4 +213,3 @@ def test_each_seed_is_a_household_of_its_own_with_its_own_history(tmp_path: Path
     assert done.returncode == 2, done.stderr
     assert f"the history of another meter ({demo_serial(1)}), not of the demo household of --seed 2" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
-
