@@ -8,7 +8,7 @@ file named by METER_TUI_CONFIG. The command line wins over the environment, whic
     port = "/dev/ttyUSB0"        # or socket://192.168.1.50:23, rfc2217://...
     baudrate = 115200
     silence_timeout = 10         # seconds without bytes before the port is reopened
-    main_fuse = "3x40"           # phases x amperes: caps the Peak screen's headroom when the meter sets no limit
+    main_fuse = "3x40"           # phases x amperes: caps the headroom (Peak screen, MQTT) when the meter sets no limit
 
     [store]
     db = "/home/pi/meter.sqlite"
