@@ -27,7 +27,9 @@ from meter_tui.mqtt.settings import MqttSettingsError, parse_mqtt_url
 from meter_tui.p1 import parse_telegram
 from meter_tui.p1.quantities import LiveValues
 from meter_tui.services.session import Session
+from meter_tui.sources.feed import FeedState, StatusEvent
 from meter_tui.sources.simulator import BRUSSELS, SimulatedMeter
+from meter_tui.ui.messages import MeterStatus
 from tests.conftest import free_port, require_program, telegram_bytes
 from tests.meter_app import build_fixture, make_app, settle
 from tests.test_one_owner import TcpMeter
@@ -449,6 +451,26 @@ async def test_the_app_publishes_what_it_shows_and_hides_the_password(broker: Br
             info = str(app.screen.query_one("#source-info").render())
             assert f"MQTT: mqtt://meter:***@127.0.0.1:{broker.port}" in info
             assert "s3cret" not in info
+    finally:
+        listening.cancel()
+
+
+async def test_the_app_says_offline_when_it_loses_the_meter(broker: Broker, app_fixture, tmp_path: Path):
+    listener = Subscriber(broker.port)
+    listening = asyncio.create_task(listener.run())
+    app = make_app(app_fixture, tmp_path, publisher=MqttPublisher(parse_mqtt_url(broker.url, env={})))
+
+    def said() -> list[str]:
+        return [h.payload for h in listener.heard if h.topic == "meter-tui/status"]
+
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            await listener.until(lambda: said()[-1:] == ["online"])
+            # What the meter worker posts when the source falls silent.
+            app.post_message(MeterStatus(StatusEvent(FeedState.RECONNECTING, "demo meter", "no data for 10 s")))
+            await listener.until(lambda: said()[-1:] == ["offline"])
+            assert (await retained(broker.port))["meter-tui/status"] == "offline"
     finally:
         listening.cancel()
 
