@@ -386,32 +386,14 @@ def record_mqtt(tmp_path: Path, broker: Broker, db: Path, config: str) -> tuple[
     return record, log
 
 
-async def test_the_headroom_record_publishes_is_capped_by_the_main_fuse(broker: Broker, tmp_path: Path):
-    # The simulated meter sets no power limiter (999.9 kW): the config file's 1x6 fuse carries 1.38 kW.
+async def record_states(tmp_path: Path, broker: Broker, db: Path, config: str) -> tuple[list[dict], str]:
+    """The states `record --mqtt` publishes until there are four (far more than one telegram), checked still
+    running then stopped with exit status 0; and its log."""
     listener = Subscriber(broker.port)
     listening = asyncio.create_task(listener.run())
-    record, log = record_mqtt(tmp_path, broker, tmp_path / "m.sqlite", '[meter]\nmain_fuse = "1x6"\n')
+    record, log = record_mqtt(tmp_path, broker, db, config)
     try:
         await listener.until(lambda: len(listener.states()) >= 4)
-        record.send_signal(signal.SIGTERM)
-        assert record.wait(15) == 0, log.read_text()
-    finally:
-        listening.cancel()
-        if record.poll() is None:
-            record.kill()
-    headrooms = [values["headroom_kw"] for _, values in listener.states()]
-    # Without the fuse, 12:00 into a quarter with the 2.5 kW floor leaves more than 2 kW of headroom.
-    assert headrooms and all(kw == pytest.approx(1.38) for kw in headrooms), headrooms
-
-
-async def test_record_mqtt_on_an_unreadable_history_keeps_running_and_says_so(broker: Broker, tmp_path: Path):
-    db = tmp_path / "m.sqlite"
-    db.write_bytes(b"this is not a database any more" * 2000)
-    listener = Subscriber(broker.port)
-    listening = asyncio.create_task(listener.run())
-    record, log = record_mqtt(tmp_path, broker, db, "")
-    try:
-        await listener.until(lambda: len(listener.states()) >= 4)  # far more than one telegram
         assert record.poll() is None, log.read_text()
         record.send_signal(signal.SIGTERM)
         assert record.wait(15) == 0, log.read_text()
@@ -419,8 +401,22 @@ async def test_record_mqtt_on_an_unreadable_history_keeps_running_and_says_so(br
         listening.cancel()
         if record.poll() is None:
             record.kill()
-    assert all("cost_today_eur" not in values and "power_import_kw" in values for _, values in listener.states())
-    text = log.read_text()
+    return [values for _, values in listener.states()], log.read_text()
+
+
+async def test_the_headroom_record_publishes_is_capped_by_the_main_fuse(broker: Broker, tmp_path: Path):
+    # The simulated meter sets no power limiter (999.9 kW): the config file's 1x6 fuse carries 1.38 kW.
+    states, _ = await record_states(tmp_path, broker, tmp_path / "m.sqlite", '[meter]\nmain_fuse = "1x6"\n')
+    headrooms = [values["headroom_kw"] for values in states]
+    # Without the fuse, 12:00 into a quarter with the 2.5 kW floor leaves more than 2 kW of headroom.
+    assert headrooms and all(kw == pytest.approx(1.38) for kw in headrooms), headrooms
+
+
+async def test_record_mqtt_on_an_unreadable_history_keeps_running_and_says_so(broker: Broker, tmp_path: Path):
+    db = tmp_path / "m.sqlite"
+    db.write_bytes(b"this is not a database any more" * 2000)
+    states, text = await record_states(tmp_path, broker, db, "")
+    assert all("cost_today_eur" not in values and "power_import_kw" in values for values in states)
     assert text.count("history cannot be read:") == 1, text
     assert "the history is damaged" in text and "MQTT goes on without today's costs" in text
     assert "unexpected error" not in text and "Traceback" not in text
