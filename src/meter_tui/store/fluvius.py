@@ -11,7 +11,6 @@ P1 telegrams already filled is left as the meter measured it.
 
 from __future__ import annotations
 
-import csv
 import math
 import sqlite3
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 from meter_tui.p1.values import BRUSSELS
 from meter_tui.store.database import transaction
 from meter_tui.store.localtime import day_key, implausible_time, in_brussels
+from meter_tui.store.rows import NOT_UTF8, RefusedRows, csv_rows
 
 _HEADERS = {"Van datum": ("%d-%m-%Y", "nl"), "From (date)": ("%d/%m/%Y", "en")}
 _REGISTERS = {
@@ -51,8 +51,6 @@ def is_fluvius_export(head: bytes) -> bool:
 _MAX_QUARTER_KWH = 100.0
 _MAX_HOUR_M3 = 100.0
 _MAX_HOUR_GAS_KWH = 1200.0
-NOT_UTF8 = "\ufffd"  # what a byte that is not UTF-8 is read as
-PROBLEMS_KEPT = 50  # refused rows listed by line; the rest are counted
 CONFLICTS_KEPT = 10  # values that differ from the history's, listed with both values; the rest are counted
 BATCH = 20_000  # quarters held in memory at once: a file of years streams through in batches of this size
 
@@ -60,27 +58,13 @@ Quarters = dict[int, dict[str, int]]
 
 
 @dataclass(slots=True)
-class FluviusResult:
+class FluviusResult(RefusedRows):
     rows: int = 0
     quarters: int = 0
     empty: int = 0
-    rejected: int = 0
-    problems: list[str] = field(default_factory=list)  # the first PROBLEMS_KEPT of the rows refused, by line
     conflicts: int = 0  # values the history already had otherwise (kept, or replaced with --replace)
     completed: int = 0  # quarters the history had that the file gave new data (gas to electricity, or the reverse)
     conflict_lines: list[str] = field(default_factory=list)  # the first CONFLICTS_KEPT of them, both values
-
-    def refuse(self, problem: str) -> None:
-        """Count a refused row; keep its line for the user while there are few (a file of bad rows stays small)."""
-        self.rejected += 1
-        if len(self.problems) < PROBLEMS_KEPT:
-            self.problems.append(problem)
-
-
-def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
-    # A byte that is not UTF-8 spoils its row only, which is then refused by its line.
-    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
-        yield from enumerate(csv.reader(handle, delimiter=";"), start=1)
 
 
 def export_batches(
@@ -93,7 +77,7 @@ def export_batches(
     seen: dict[tuple[str, str, str, str], int] = {}
     date_format = ""
     now = time.time()
-    for number, row in _rows(path):
+    for number, row in csv_rows(path, ";"):
         if number == 1:
             if not row or row[0] not in _HEADERS:
                 raise ValueError(f"{path}: line 1: not a Fluvius export header")

@@ -24,15 +24,15 @@ import re
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
 
 from meter_tui.p1.values import BRUSSELS
 from meter_tui.store.database import transaction
-from meter_tui.store.fluvius import NOT_UTF8, PROBLEMS_KEPT
 from meter_tui.store.localtime import implausible_time, in_brussels
+from meter_tui.store.rows import NOT_UTF8, RefusedRows, csv_rows
 
 _ENTSOE_TIME = "MTU (CET/CEST)"
 _PLAIN = ("time", "eur_per_mwh")
@@ -42,18 +42,10 @@ _MISSING = {"", "-", "n/e", "N/A", "n/a"}
 
 
 @dataclass(slots=True)
-class PriceResult:
+class PriceResult(RefusedRows):
     rows: int = 0
     quarters: int = 0
     left_out: int = 0  # rows of another sequence or area
-    rejected: int = 0
-    problems: list[str] = field(default_factory=list)  # the first PROBLEMS_KEPT of the rows refused, by line
-
-    def refuse(self, problem: str) -> None:
-        """Count a refused row; keep its line for the user while there are few."""
-        self.rejected += 1
-        if len(self.problems) < PROBLEMS_KEPT:
-            self.problems.append(problem)
 
 
 def _header(head: bytes) -> list[str]:
@@ -76,17 +68,15 @@ def _price_column(columns: list[str]) -> int | None:
 def read_prices(path: Path) -> tuple[dict[int, float], PriceResult]:
     """{UTC quarter start: EUR/MWh} from either format; bad rows are reported by line and skipped."""
     result = PriceResult()
-    # A byte that is not UTF-8 spoils its row only, which is then refused by its line.
-    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
-        rows = enumerate(csv.reader(handle), start=1)  # read as a stream: only the prices are kept
-        header = next(rows, None)
-        if header is None:
-            raise ValueError(f"{path}: empty file")
-        columns = [c.strip() for c in header[1]]
-        if [c.lower() for c in columns[:2]] == list(_PLAIN):
-            prices = _plain(path.name, rows, result)
-        else:
-            prices = _entsoe(path.name, columns, rows, result)
+    rows = csv_rows(path)  # read as a stream: only the prices are kept
+    header = next(rows, None)
+    if header is None:
+        raise ValueError(f"{path}: empty file")
+    columns = [c.strip() for c in header[1]]
+    if [c.lower() for c in columns[:2]] == list(_PLAIN):
+        prices = _plain(path.name, rows, result)
+    else:
+        prices = _entsoe(path.name, columns, rows, result)
     result.quarters = len(prices)
     return prices, result
 
