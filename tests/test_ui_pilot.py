@@ -207,7 +207,8 @@ async def test_a_tab_that_takes_over_says_so_on_its_source_line_and_in_settings(
         info = str(app.screen.query_one("#source-info", Static).render())
         assert f"Source: {SOURCE}" in info and "waiting for data" in info, info
         assert "Role: owner of the meter" in info
-        assert app.source_line.startswith(f"{SOURCE} · waiting for data") and "following" not in app.source_line
+        # The source's name (shortened in its middle to leave room for the rest), then its new state.
+        assert "(seed 1) · waiting for data" in app.source_line and "following" not in app.source_line
 
 
 async def test_a_follower_names_its_owner_on_the_source_line_and_in_settings(fixture, tmp_path: Path):

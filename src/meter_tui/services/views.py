@@ -185,11 +185,17 @@ def attention(telegram: Telegram, code: str, values: tuple[str, ...]) -> bool:
     return code == "0-0:96.13.0" and first != ""
 
 
+# Thresholds a meter sends for "not set": the power limiter at 99.999 kW (999.9 on some), the fuse at 999.99 A.
+_NO_LIMIT = {"0-0:17.0.0": 99.999, "1-0:31.4.0": 999.0}
+
+
 def shown_value(code: str, values: tuple[str, ...]) -> str:
     """A value as a person reads it: text for hex strings, a date for a timestamp, a number with its unit,
-    `kW at <time>` for a peak, `<reading> at <time>` for an M-Bus meter."""
+    `kW at <time>` for a peak, `<reading> at <time>` for an M-Bus meter, "none" for a limit that is not set."""
     if code in ("0-0:96.1.1", "0-0:96.1.2", "0-0:96.13.0") or code.endswith((":96.1.1", ":96.1.2")):
         return decode_octets(values[0]) if values else ""
+    if code in _NO_LIMIT and values and _number(values[0]) >= _NO_LIMIT[code]:
+        return "none"
     try:
         if len(values) == 1:
             return _readable(values[0])
@@ -199,6 +205,14 @@ def shown_value(code: str, values: tuple[str, ...]) -> str:
     except ValueError:
         pass
     return " ".join(values)
+
+
+def _number(text: str) -> float:
+    """The number of `999.9*kW`, or 0 when there is none."""
+    try:
+        return float(text.partition("*")[0])
+    except ValueError:
+        return 0.0
 
 
 def _is_stamp(text: str) -> bool:
@@ -218,13 +232,13 @@ def _readable(text: str) -> str:
 
 
 def _peaks_summary(telegram: Telegram) -> tuple[str, str]:
-    """0-0:98.1.0 in a row ('13 months, highest 5.834 kW in 2024-02') and whole, a month a line."""
+    """0-0:98.1.0 in a row ('13 months, max 5.834 kW in 2024-02') and whole, a month a line."""
     peaks = [p for p in telegram.peak_history or () if p.kw is not None]
     if not peaks:
         return "no month peaks yet", ""
     best = max(peaks, key=lambda p: p.kw or 0.0)
     months = len(telegram.peak_history or ())
-    summary = f"{months} month{'s' if months != 1 else ''}, highest {best.kw:.3f} kW in {best.month:%Y-%m}"
+    summary = f"{months} month{'s' if months != 1 else ''}, max {best.kw:.3f} kW in {best.month:%Y-%m}"
     lines = [f"{p.month:%Y-%m}  {p.kw:7.3f} kW" + (f"  {p.time:%d %b %H:%M}" if p.time else "") for p in peaks]
     return summary, "\n".join(lines)
 

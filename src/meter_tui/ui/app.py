@@ -40,6 +40,8 @@ IN_FLIGHT = 4
 RATE_WINDOW = 20  # telegrams over which the source line measures a replay's real rate
 LATE_SECONDS = 2.0
 DETAIL_SHOWN = 32  # characters of a reconnect's reason on the source line
+WITH_WEEKDAY = 100  # columns from which the meter's time on the source line has its weekday
+SOURCE_MIN = 12  # characters of the source's name the source line keeps, however narrow
 RESTART_FIRST, RESTART_MAX = 1.0, 60.0  # seconds before a worker that died is started again, doubling
 
 if TYPE_CHECKING:
@@ -68,15 +70,30 @@ class KeysScreen(ModalScreen[None]):
 
 
 def _described(bindings: list[Binding]) -> Text:
-    """`key description` for each binding, the key in bold."""
-    names = {"question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]"}
-    parts: list[Text | tuple[str, str] | str] = []
+    """`key description` for each binding, the key in bold; the keys of one description together (←/→ columns)."""
+    groups: dict[str, list[str]] = {}
     for binding in bindings:
-        keys = "/".join(names.get(key, key) for key in binding.key.split(","))
-        parts += [(keys, "bold"), f" {binding.description.lower()}   "]
+        groups.setdefault(binding.description.lower(), []).extend(
+            KEY_NAMES.get(key, key) for key in binding.key.split(",")
+        )
+    parts: list[Text | tuple[str, str] | str] = []
+    for description, keys in groups.items():
+        parts += [("/".join(keys), "bold"), f" {description}   "]
     text = Text.assemble(*parts)
     text.rstrip()
     return text
+
+
+KEY_NAMES = {"question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]", "left": "←",
+             "right": "→", "up": "↑", "down": "↓", "pageup": "pgup", "pagedown": "pgdn"}  # fmt: skip
+
+
+def ellipsized(text: str, room: int) -> str:
+    """`text` in at most `room` characters, cut in its middle: a path keeps its start and its file name."""
+    if len(text) <= room:
+        return text
+    head = (room - 1) // 2
+    return text[:head] + "…" + text[len(text) - (room - 1 - head) :]
 
 
 class MeterApp(App[None]):
@@ -124,6 +141,7 @@ class MeterApp(App[None]):
         self._start_theme = theme
         self.status: StatusEvent | None = None
         self._lost = False  # the meter was lost and is not back yet
+        self._stale = False  # the latest telegram is older than STALE_SECONDS
         self.role: Role | None = None
         self.owner_pid: int | None = None
         self._arrivals: deque[float] = deque(maxlen=RATE_WINDOW)  # when the last telegrams were received
@@ -284,42 +302,58 @@ class MeterApp(App[None]):
         self.refresh_source_line()
 
     def refresh_source_line(self) -> None:
+        """The source line: the meter's time, the source, its state, the role, the telegram age and the counts.
+        The source's name is shortened (in its middle) to what the line has room for: the state and the counts
+        stay in sight, whatever the name (a replay of a file in a long path)."""
         status = self.status
-        parts = []
         alarm = False
-        if status is None:
-            parts.append("starting")
-        else:
+        state = "starting"
+        if status is not None:
             state = status.state.value
             if status.state in (FeedState.RECONNECTING, FeedState.FINISHED) and status.detail:
                 # Short here, so that the line fits 80 columns; whole in Settings and the event log.
-                detail = (
-                    status.detail if len(status.detail) <= DETAIL_SHOWN else status.detail[: DETAIL_SHOWN - 1] + "…"
-                )
-                state += f" ({detail})"
+                state += f" ({ellipsized(status.detail, DETAIL_SHOWN)})"
                 alarm = status.state is FeedState.RECONNECTING
-            parts += [status.source, state]
+        parts = [state, *self._age_and_counts()]
+        if self.store_error:
+            parts.append(f"history: {self.store_error}")
+            alarm = True
+        alarm = alarm or self._stale
+        if status is not None:
+            room = self.size.width - 2 - len(" · ".join(parts)) - len(" · ") - len(self._meter_time())
+            parts.insert(0, ellipsized(status.source, max(room, SOURCE_MIN)))
+        self.source_alarm = alarm
+        self.source_line = self._meter_time() + " · ".join(parts)
+
+    def _meter_time(self) -> str:
+        """The meter's own date and time (its clock, as the original's header shows it), first on the line."""
+        live = self.live
+        stamp = live.telegram.timestamp if live is not None else None
+        if stamp is None:
+            return ""
+        return (
+            f"{stamp:%a %Y-%m-%d %H:%M:%S} │ " if self.size.width >= WITH_WEEKDAY else f"{stamp:%Y-%m-%d %H:%M:%S} │ "
+        )
+
+    def _age_and_counts(self) -> list[str]:
+        parts = []
         if self.role is Role.FOLLOWER:
             parts.append(self.role_text())
+        self._stale = False
         if (received := self.received) is not None:
             age = max(0.0, self._clock() - received)
-            stale = age > STALE_SECONDS
-            alarm = alarm or stale
-            # Seconds are counted only once a telegram is late: at one a second the line then changes with the
-            # telegrams alone, and the timer's tick in between repaints nothing.
-            said = f"last telegram {age:.0f} s ago" if age >= LATE_SECONDS else "last telegram now"
-            parts.append(said + (" - STALE" if stale else ""))
+            self._stale = age > STALE_SECONDS
+            # Said only once a telegram is late (the meter's clock in front shows a fresh one): at one a second the
+            # line then changes with the telegrams alone, and the timer's tick in between repaints nothing.
+            if age >= LATE_SECONDS:
+                parts.append(f"last telegram {age:.0f} s ago" + (" - STALE" if self._stale else ""))
         if (rate := self.telegram_rate()) is not None:
             parts.append(f"{rate:,.0f} telegrams/s")
         refused = dict(self.reasons)
         for reason, count in self.history_refused.items():
             refused[reason] = refused.get(reason, 0) + count
         parts.append(f"{self.good} good, {sum(refused.values())} rejected{by_reason(refused)}")
-        if self.store_error:
-            parts.append(f"history: {self.store_error}")
-            alarm = True
-        self.source_alarm = alarm
-        self.source_line = " · ".join(parts)
+        return parts
 
     @property
     def received(self) -> float | None:

@@ -98,6 +98,7 @@ SECTIONS = {"+Day kWh": "Electricity kWh", "+€ Day": "Electricity EUR", "Peak 
             "m3 Gas": "Gas", "m3 Water": "Water", "€ Capacity+fixed": "Totals"}  # fmt: skip
 MEANINGS = {"+Day kWh": "import", "+Night kWh": "import", "-Day kWh": "export", "-Night kWh": "export",
             "Peak kW": "import", "m3 Gas": "gas", "kWh Gas": "gas", "m3 Water": "water"}  # fmt: skip
+TABLE_KEYS = "←→ columns · ↑↓ rows"
 TALL = 40  # rows from which the table and the chart are shown together; below, tabs switch between them
 CHART_X = {"day": "hour", "week": "day of month", "month": "day of month", "year": "month"}
 
@@ -111,14 +112,21 @@ class HistoryScreen(MeterScreen):
         Binding("c", "next_commodity", "What", show=False),
         Binding("g", "switch_tab", "Table/chart", show=False),
         Binding("b", "bill", "Bill", show=False),
-    ]
+        # The table is wider and longer than 80x24: these scroll it wherever the focus is, and `?` names them.
+        *(Binding(key, f"table('{action}')", "columns", show=False)
+          for key, action in (("left", "cursor_left"), ("right", "cursor_right"), ("home", "scroll_home"),
+                              ("end", "scroll_end"))),
+        *(Binding(key, f"table('{action}')", "rows", show=False)
+          for key, action in (("up", "cursor_up"), ("down", "cursor_down"), ("pageup", "page_up"),
+                              ("pagedown", "page_down"))),
+    ]  # fmt: skip
 
     def compose(self) -> ComposeResult:
         yield from self.header()
         yield Tabs(Tab("Table", id="tab-table"), Tab("Chart", id="tab-chart"), id="history-tabs")
         with Vertical(id="history-body"):
-            with VerticalScroll(id="usage-panel", classes="panel"):
-                yield DataTable(id="usage", cursor_type="none", zebra_stripes=True)
+            with Vertical(id="usage-panel", classes="panel"):
+                yield DataTable(id="usage", cursor_type="none", zebra_stripes=True, fixed_columns=1)
             with Vertical(id="chart-panel", classes="panel"):
                 yield PlotextPlot(id="chart")
             with VerticalScroll(id="bill-panel", classes="panel"):
@@ -131,8 +139,11 @@ class HistoryScreen(MeterScreen):
         self._drawn: tuple[object, ...] = ()
         self._tall: bool | None = None
         self.query_one("#usage-panel").border_title = "Usage and cost"
-        self.query_one("#usage-panel").border_subtitle = "g chart · b bill"
+        self.query_one("#usage-panel").border_subtitle = TABLE_KEYS + " · g chart · b bill"
         self.query_one("#bill-panel").display = False
+        # Nothing here takes the arrows for itself: they scroll the table (the tabs switch with g).
+        self.query_one("#history-tabs").can_focus = False
+        self.query_one("#usage").can_focus = False
         super().on_mount()
 
     def forget_drawn(self) -> None:
@@ -142,8 +153,10 @@ class HistoryScreen(MeterScreen):
         tall = self.size.height >= TALL
         if tall != self._tall:
             self._tall = tall
+            self.set_class(tall, "tall")
             self.query_one("#history-tabs").display = not tall
-            self.query_one("#usage-panel").border_subtitle = "b bill" if tall else "g chart · b bill"
+            keys = "b bill" if tall else "g chart · b bill"
+            self.query_one("#usage-panel").border_subtitle = f"{TABLE_KEYS} · {keys}"
             self._show_tab("tab-table")
 
     def _show_tab(self, tab: str) -> None:
@@ -159,6 +172,12 @@ class HistoryScreen(MeterScreen):
         self._show_tab(self.query_one("#history-tabs", Tabs).active or "tab-table")
         self._drawn = ()
         self.redraw()
+
+    def action_table(self, action: str) -> None:
+        """Scroll the usage table (its own cursor-less actions: the arrows scroll it)."""
+        table = self.query_one("#usage", DataTable)
+        if table.display and self.query_one("#usage-panel").display:
+            getattr(table, f"action_{action}")()
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         if event.tab is not None and event.tab.id:

@@ -15,10 +15,11 @@ from meter_tui.ui.palette import colours
 from meter_tui.ui.screens.base import MeterScreen
 from meter_tui.ui.widgets.tables import show_rows
 
-CODE = 11  # column widths; the description takes what is left
+CODE = 11  # column widths; the value as wide as the widest value (within VALUE), the description what is left
 NARROW = 100
-WIDTHS = {True: (15, 22), False: (24, 26)}  # name and value, narrow (under NARROW columns) or not
-CHROME = 2 * 4 + 4  # cell padding of the four columns, the panel's border and the scroll bar
+NAME = {True: 15, False: 24}  # narrow (under NARROW columns) or not
+VALUE = (12, 40)
+CHROME = 2 * 4 + 3  # cell padding of the four columns, the panel's border and the scroll bar (one cell)
 
 
 class TelegramScreen(MeterScreen):
@@ -38,22 +39,29 @@ class TelegramScreen(MeterScreen):
         self.query_one("#detail-panel").border_title = "Selected object"
         self.query_one("#raw").display = False
         self._rows: tuple[ObjectRow, ...] = ()
-        self._width = 0
+        self._widths = (0, 0)
         super().on_mount()
 
     def on_resize(self) -> None:
-        name, value = WIDTHS[self.size.width < NARROW]
-        width = max(self.size.width - CODE - name - value - CHROME, 8)
-        if width != self._width:
-            self._width = width
+        self._columns()
+        if self._rows:
+            self._show_rows()
+
+    def _columns(self) -> None:
+        """Value before description, in order and in room: the value (what matters) as wide as the widest one,
+        the description gets what is left (whole in the detail panel)."""
+        name = NAME[self.size.width < NARROW]
+        widest = max((len(row.value) for row in self._rows), default=VALUE[0])
+        value = min(max(widest, VALUE[0]), VALUE[1], max(self.size.width - CODE - name - CHROME - 6, VALUE[0]))
+        description = max(self.size.width - CODE - name - value - CHROME, 6)
+        if (value, description) != self._widths:
+            self._widths = (value, description)
             table = self.query_one("#objects", DataTable)
             table.clear(columns=True)
             table.add_column("OBIS", width=CODE)
             table.add_column("Name", width=name)
-            table.add_column("Description", width=width)
             table.add_column("Value", width=value)
-            if self._rows:
-                self._show_rows()
+            table.add_column("Description", width=description)
 
     def redraw(self) -> None:
         super().redraw()
@@ -76,12 +84,13 @@ class TelegramScreen(MeterScreen):
             self.query_one("#raw", Static).update(telegram.raw.decode("latin-1").replace("\r", ""))
             return
         self._rows = view.rows
+        self._columns()
         self._show_rows()
 
     def _show_rows(self) -> None:
         alarm = colours(self.meter.dark)["alarm"]
         rows = [
-            (row.code, row.label, row.description, Text(row.value, style=f"bold {alarm}" if row.attention else ""))
+            (row.code, row.label, Text(row.value, style=f"bold {alarm}" if row.attention else ""), row.description)
             for row in self._rows
         ]
         table = self.query_one("#objects", DataTable)

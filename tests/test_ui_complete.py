@@ -1,0 +1,123 @@
+"""Every screen complete at 80x24: what is wider or longer than the terminal is reachable by keys that `?` names,
+values come before descriptions, the source line keeps its state and counts whatever the source's name, and an
+event too long for its row is read whole."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from textual.geometry import Region
+from textual.widget import Widget
+from textual.widgets import DataTable, Static
+
+from meter_tui.p1.reader import ReadResult
+from meter_tui.p1.errors import CrcError
+from meter_tui.sources.feed import FeedState, StatusEvent, TelegramEvent
+from meter_tui.ui.app import ellipsized
+from tests.meter_app import LIVE_SECONDS, LIVE_START, build_fixture, live_events, make_app, settle
+
+
+@pytest.fixture(scope="module")
+def fixture(tmp_path_factory: pytest.TempPathFactory):
+    return build_fixture(tmp_path_factory.mktemp("history"))
+
+
+def shown(widget: Widget) -> str:
+    """What a widget shows on the screen, its lines joined by spaces."""
+    lines = widget.render_lines(Region(0, 0, *widget.outer_size))
+    return " ".join(strip.text.strip() for strip in lines)
+
+
+async def test_at_80x24_the_history_table_scrolls_to_the_year_and_the_totals_by_named_keys(fixture, tmp_path: Path):
+    app = make_app(fixture, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("h")
+        await settle(pilot)
+        table = app.screen.query_one("#usage", DataTable)
+        assert table.max_scroll_x > 0 and table.max_scroll_y > 0  # the year and the totals are beyond the panel
+        assert "2026" not in shown(table) and "Utilities" not in shown(table)
+        await pilot.press("end", "pagedown", "pagedown")
+        await pilot.pause()
+        assert table.scroll_x == table.max_scroll_x and table.scroll_y == table.max_scroll_y
+        text = shown(table)
+        assert "2026" in text and "Σ € Utilities" in text  # the row names stay (a fixed column)
+        await pilot.press("home", "up")
+        await pilot.pause()
+        assert table.scroll_x == 0 and table.scroll_y == table.max_scroll_y - 1
+        assert "←→ columns · ↑↓ rows" in str(app.screen.query_one("#usage-panel").border_subtitle)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        keys = app.screen.query_one("#keys", Static)
+        help_text = shown(keys)
+        assert "←/→/home/end columns" in help_text and "↑/↓/pgup/pgdn rows" in help_text
+
+
+async def test_the_key_help_wraps_instead_of_cutting_at_80_columns(fixture, tmp_path: Path):
+    app = make_app(fixture, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, telegrams=1)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        keys = app.screen.query_one("#keys", Static)
+        assert keys.region.right <= 80 and keys.virtual_size.width <= keys.size.width
+        help_text = shown(keys)
+        for words in ("g table/chart", "b bill", "escape leave field / cancel", "ctrl+p command palette"):
+            assert words in help_text
+
+
+async def test_the_telegram_screen_gives_the_value_its_room_before_the_description(fixture, tmp_path: Path):
+    app = make_app(fixture, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        table = app.screen.query_one("#objects", DataTable)
+        labels = [column.label.plain for column in table.columns.values()]
+        assert labels == ["OBIS", "Name", "Value", "Description"]
+        values = [table.get_cell_at((row, 2)).plain for row in range(table.row_count)]
+        width = list(table.columns.values())[2].width
+        assert width >= max(len(value) for value in values)  # no value cut
+        assert "9.972 kW at 20 Mar 18:15" in values
+        limit = next(row for row in range(table.row_count) if table.get_cell_at((row, 0)) == "0-0:17.0.0")
+        assert table.get_cell_at((limit, 2)).plain == "none"  # the meter sends 999.9 kW: no limiter is set
+
+
+async def test_a_long_source_name_is_shortened_and_the_state_and_counts_stay_on_the_line(fixture, tmp_path: Path):
+    name = "replay /home/pi/captures/a-very-long-folder-name/of-a-long-capture-2026-03-23.p1 x10 (loop)"
+    now = LIVE_START.timestamp() + LIVE_SECONDS  # the fixed clock: the telegrams are fresh
+    fresh = [replace(event, received=now) for event in live_events(fixture.live[:3], now)[3:]]
+    events = [StatusEvent(FeedState.CONNECTED, name, good=1), *fresh]
+    app = make_app(fixture, tmp_path, events=events)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, telegrams=3)
+        app.refresh_source_line()
+        line = app.source_line
+        assert len(line) <= 78, line
+        assert "· connected ·" in line and line.endswith("3 good, 0 rejected")
+        assert "replay /hom" in line and "(loop)" in line and "…" in line
+        bar = app.screen.query_one("#source")
+        assert shown(bar) == line, (bar.size, bar.content_size, len(line))
+    assert ellipsized("abcdefghij", 5) == "ab…ij" and ellipsized("abc", 5) == "abc"
+
+
+async def test_the_selected_event_is_shown_whole(fixture, tmp_path: Path):
+    base = LIVE_START.timestamp()
+    events = live_events(fixture.live[:3], base)
+    error = CrcError(0xB1C2, 0xE4C7, 120)
+    events.append(TelegramEvent(ReadResult(0, b"/FLU5", error=error), base + 4))
+    app = make_app(fixture, tmp_path, events=events)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, telegrams=3)
+        await pilot.press("e")
+        await settle(pilot, telegrams=3)
+        detail = str(app.screen.query_one("#event", Static).render())
+        assert "telegram rejected: CRC mismatch: telegram says E4C7, bytes give B1C2" in detail
+        assert "Monday 23 March 2026" in detail
+        table = app.screen.query_one("#events", DataTable)
+        await pilot.press("down")
+        await pilot.pause()
+        assert table.cursor_row == 1
+        assert str(app.screen.query_one("#event", Static).render()) != detail
