@@ -12,8 +12,8 @@ from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
-from meter_tui.p1.reader import ReadResult
 from meter_tui.p1.errors import CrcError
+from meter_tui.p1.reader import ReadResult
 from meter_tui.sources.feed import FeedState, StatusEvent, TelegramEvent
 from meter_tui.ui.app import ellipsized
 from tests.meter_app import LIVE_SECONDS, LIVE_START, build_fixture, live_events, make_app, settle
