@@ -4,13 +4,14 @@ event too long for its row is read whole."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from textual.geometry import Region
 from textual.widget import Widget
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Select, Static
 
 from meter_tui.p1.errors import CrcError
 from meter_tui.p1.reader import ReadResult
@@ -121,3 +122,81 @@ async def test_the_selected_event_is_shown_whole(fixture, tmp_path: Path):
         await pilot.pause()
         assert table.cursor_row == 1
         assert str(app.screen.query_one("#event", Static).render()) != detail
+
+
+async def open_settings(pilot) -> None:
+    await settle(pilot)
+    await pilot.press("s")
+    await settle(pilot)
+
+
+def note(app, field: str) -> str:
+    return str(app.screen.query_one(f"#{field}-note", Static).render())
+
+
+async def test_a_wrong_price_is_said_beside_its_field_and_a_save_says_what_is_wrong(fixture, tmp_path: Path):
+    app = make_app(fixture, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_settings(pilot)
+        before = (tmp_path / "rates.json").read_bytes()
+        app.screen.query_one("#gas", Input).value = "5.5.5"
+        await pilot.pause()
+        assert note(app, "gas") == "must be a number, such as 0.31 or 0,31"
+        assert app.screen.query_one("#gas-note").has_class("alarm")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        said = [n.message for n in app._notifications]
+        assert "Not saved: Gas (EUR/m3): must be a number, such as 0.31 or 0,31" in said
+        assert app.focused is app.screen.query_one("#gas", Input)
+        assert (tmp_path / "rates.json").read_bytes() == before
+        await pilot.press("end", *["backspace"] * 5, "6")  # fixed: the words go
+        await pilot.pause()
+        assert note(app, "gas") == "" and not app.screen.query_one("#gas-note").has_class("alarm")
+
+
+async def test_a_refused_key_is_explained_and_injection_prices_may_be_negative(fixture, tmp_path: Path):
+    app = make_app(fixture, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_settings(pilot)
+        app.screen.query_one("#water", Input).focus()
+        await pilot.press("end", "x")
+        await pilot.pause()
+        assert app.screen.query_one("#water", Input).value == "5.5"
+        assert note(app, "water") == "only digits and . or , go here"
+        field = app.screen.query_one("#export-day", Input)
+        field.focus()
+        await pilot.press("end", *["backspace"] * 4, *"-0,05")
+        await pilot.pause()
+        assert field.value == "-0,05" and note(app, "export-day") == ""
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        saved = json.loads((tmp_path / "rates.json").read_text())
+        assert saved["Electricity"]["-"]["Day"] == -0.05
+
+
+async def test_after_a_dated_price_every_period_stays_reachable_and_today_s_prices_editable(fixture, tmp_path: Path):
+    app = make_app(fixture, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_settings(pilot)
+        screen = app.screen
+        screen.query_one("#period-from", Input).value = "2027-01-01"
+        screen.query_one("#import-day", Input).value = "0.40"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        select = screen.query_one("#period", Select)
+        options = [str(prompt) for prompt, _ in select._options]
+        assert options == ["until 2026-12-31 · today's", "from 2027-01-01"]
+        assert select.value == 1 and screen.query_one("#import-day", Input).value == "0.4"
+        select.value = 0  # back to today's prices
+        await pilot.pause()
+        assert screen.query_one("#import-day", Input).value == "0.31"
+        assert "until 2026-12-31 (period 1 of 2)" in str(screen.query_one("#period-info", Static).render())
+        screen.query_one("#import-day", Input).value = "0.33"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        saved = json.loads((tmp_path / "rates.json").read_text())
+        assert saved["Electricity"]["+"]["Day"] == 0.33
+        assert saved["Periods"] == [{"From": "2027-01-01", "Electricity": {"+": {"Day": 0.4}}}]
+        assert select.value == 0 and app.session.book.on(LIVE_START.date()).import_day == 0.33

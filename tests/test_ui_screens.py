@@ -116,7 +116,7 @@ async def test_a_price_change_from_a_date_is_a_period_and_earlier_costs_keep_the
         before = {c.name: c.cost.import_day for c in app.session.columns(LIVE_START.date())}
         await pilot.press("s")
         await settle(pilot)
-        assert "no dated periods" in str(app.screen.query_one("#period-info", Static).render())
+        assert "prices of all days (no dated periods)" in str(app.screen.query_one("#period-info", Static).render())
         app.screen.query_one("#period-from", Input).value = "2026-03-22"
         app.screen.query_one("#import-day", Input).value = "0,62"
         await pilot.pause()
@@ -125,7 +125,7 @@ async def test_a_price_change_from_a_date_is_a_period_and_earlier_costs_keep_the
         saved = json.loads((tmp_path / "rates.json").read_text())
         assert saved["Periods"] == [{"From": "2026-03-22", "Electricity": {"+": {"Day": 0.62}}}]
         assert saved["Electricity"]["+"]["Day"] == 0.31  # the prices before the period stay
-        assert "from 2026-03-22 on" in str(app.screen.query_one("#period-info", Static).render())
+        assert "prices from 2026-03-22 (period 2 of 2)" in str(app.screen.query_one("#period-info", Static).render())
         after = {c.name: c.cost.import_day for c in app.session.columns(LIVE_START.date())}
         assert after["Fri 20"] == pytest.approx(before["Fri 20"])
         assert after["Today 23"] == pytest.approx(before["Today 23"] * 2)
