@@ -67,3 +67,15 @@ def test_a_higher_month_peak_from_the_meter_is_a_new_month_peak():
     assert watch.observe(first, None) == []
     assert [e.text for e in watch.observe(higher, None)] == ["New month peak 4.200 kW, the quarter of 12:00"]
     assert watch.observe(higher, None) == []
+
+
+def test_a_new_month_peak_under_the_billed_minimum_is_information_not_a_warning():
+    watch = MeterWatch()
+    first = TELEGRAM._replace(timestamp=START, month_peak=Peak(START - timedelta(days=2), 0.002))
+    higher = TELEGRAM._replace(timestamp=START + timedelta(seconds=1), month_peak=Peak(START, 0.004))
+    assert watch.observe(first, None) == []
+    [event] = watch.observe(higher, None)
+    assert event.severity == "information"
+    assert event.text == "New month peak 0.004 kW, the quarter of 12:00 (under 2.5 kW: costs nothing)"
+    above = TELEGRAM._replace(timestamp=START + timedelta(seconds=2), month_peak=Peak(START, 4.2))
+    assert [e.severity for e in watch.observe(above, None)] == ["warning"]

@@ -5,6 +5,7 @@ event too long for its row is read whole."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,8 +16,10 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from meter_tui.p1.errors import CrcError
 from meter_tui.p1.reader import ReadResult
+from meter_tui.services.session import Session
 from meter_tui.sources.feed import FeedState, StatusEvent, TelegramEvent
-from meter_tui.ui.app import ellipsized
+from meter_tui.sources.hub import HubEvent
+from meter_tui.ui.app import create_app, ellipsized
 from tests.meter_app import LIVE_SECONDS, LIVE_START, build_fixture, live_events, make_app, settle
 
 
@@ -200,3 +203,28 @@ async def test_after_a_dated_price_every_period_stays_reachable_and_today_s_pric
         assert saved["Electricity"]["+"]["Day"] == 0.33
         assert saved["Periods"] == [{"From": "2027-01-01", "Electricity": {"+": {"Day": 0.4}}}]
         assert select.value == 0 and app.session.book.on(LIVE_START.date()).import_day == 0.33
+
+
+async def test_events_are_kept_across_a_restart(fixture, tmp_path: Path):
+    base = LIVE_START.timestamp()
+    events = live_events(fixture.live[:3], base)
+    events.append(TelegramEvent(ReadResult(0, b"/FLU5", error=CrcError(0xB1C2, 0xE4C7, 120)), base + 4))
+    app = make_app(fixture, tmp_path, events=events)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, telegrams=3)
+    rejected = "telegram rejected: CRC mismatch: telegram says E4C7, bytes give B1C2"
+    source = live_events(fixture.live[3:4], base + 3)[3:]  # the same history, a later start: no copy of it
+
+    async def later() -> AsyncIterator[HubEvent]:
+        for event in source:
+            yield event
+
+    again = create_app(Session(tmp_path / "meter.sqlite", tmp_path / "rates.json"), later, clock=lambda: base + 9)
+    async with again.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, telegrams=1)
+        await pilot.press("e")
+        await settle(pilot, telegrams=1)
+        kept = [event for event in again.event_log.newest_first() if event.text == rejected]
+        assert len(kept) == 1 and f"{kept[0].time:%H:%M}" == "19:36"  # at the meter's time it happened
+        table = again.screen.query_one("#events", DataTable)
+        assert rejected in [table.get_cell_at((row, 2)).plain for row in range(table.row_count)]

@@ -1,5 +1,6 @@
 """The event log: what happened while nobody was looking (a history error, a rejected telegram, prices saved, a
-worker restarted), with the meter's time when there is one. Kept in memory, newest last, at most `EVENTS_KEPT`."""
+worker restarted), with the meter's time when there is one. In memory, newest last, at most `EVENTS_KEPT`; the
+owner also keeps them in the history, from which the next start restores them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from meter_tui.energy.capacity import QuarterForecast
+from meter_tui.energy.capacity import MINIMUM_PEAK_KW, QuarterForecast
 from meter_tui.p1.telegram import Telegram
 
 EVENTS_KEPT = 200
@@ -32,6 +33,11 @@ class EventLog:
         self._events.append(event)
         self.count += 1
         return event
+
+    def restore(self, older: list[LoggedEvent]) -> None:
+        """Events of earlier runs (from the history), before those of this one."""
+        self._events = deque([*older, *self._events], maxlen=self._events.maxlen)
+        self.count += len(older)
 
     def newest_first(self) -> tuple[LoggedEvent, ...]:
         return tuple(reversed(self._events))
@@ -141,7 +147,11 @@ class MeterWatch:
             return
         same_month = before[0] is not None and (before[0].year, before[0].month) == (peak[0].year, peak[0].month)
         if same_month and before[1] is not None and peak[1] > before[1]:
-            events.append(MeterEvent("warning", f"New month peak {peak[1]:.3f} kW, the quarter of {peak[0]:%H:%M}"))
+            text = f"New month peak {peak[1]:.3f} kW, the quarter of {peak[0]:%H:%M}"
+            if peak[1] < MINIMUM_PEAK_KW:  # billed as 2.5 kW all the same: nothing to warn about
+                events.append(MeterEvent("information", f"{text} (under {MINIMUM_PEAK_KW} kW: costs nothing)"))
+            else:
+                events.append(MeterEvent("warning", text))
 
     def _likely(self, start: datetime | None, likely: tuple[float, float] | None, events: list[MeterEvent]) -> None:
         if likely is None or start is None or start == self._warned_quarter:

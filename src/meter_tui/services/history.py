@@ -22,6 +22,7 @@ from meter_tui.p1.telegram import Telegram
 from meter_tui.services.compare import Comparison, compare
 from meter_tui.store.backup import daily_backup, damaged_advice, not_damaged
 from meter_tui.store.database import StoreError, open_database
+from meter_tui.store.events import StoredEvent, recent_events, write_events
 from meter_tui.store.ingest import Ingestor
 from meter_tui.store.localtime import local_time
 from meter_tui.store.queries import (
@@ -58,6 +59,8 @@ class History:
         self.on_error: Callable[[str], None] | None = None  # told of every failed save
         # Told of every telegram or reading refused, (reason, words); without it they go to `notes`.
         self.on_refused: Callable[[str, str], None] | None = None
+        self._events: list[StoredEvent] = []  # logged events not written yet: they go with the next batch
+        self._commits = 0
 
     def open_for_writing(self) -> None:
         """This process owns the meter: it alone writes the history, once it holds the history's writer lock. While
@@ -119,6 +122,28 @@ class History:
                 if today != self._backed_up_on:
                     self._backed_up_on = today
                     self._backup(day)
+            if self.ingestor.stats.commits != self._commits:
+                self._commits = self.ingestor.stats.commits
+                self._write_events()
+
+    def log_event(self, at: int, severity: str, text: str) -> None:
+        """An event of the log (at UTC epoch seconds), kept with the history's next batch (the owner's only)."""
+        if self.ingestor is not None:
+            self._events.append((at, severity, text))
+
+    def _write_events(self) -> None:
+        if self.ingestor is None or not self._events:
+            return
+        try:
+            write_events(self.ingestor.connection, self._events)
+        except sqlite3.Error:
+            return  # the batch's own error says what is wrong with the history; the events wait for the next one
+        self._events = []
+
+    def events(self, limit: int) -> list[StoredEvent]:
+        """The newest `limit` events kept in the history, oldest first."""
+        connection = self._reader()
+        return recent_events(connection, limit) if connection is not None else []
 
     def _backup(self, day: date) -> None:
         """The owner's daily backup, named by the meter's day: on the first telegram of each day (and of each
@@ -146,6 +171,7 @@ class History:
     def close(self) -> None:
         if self.ingestor is not None:
             self.ingestor.finish()
+            self._write_events()
             self.ingestor.connection.close()
             self.ingestor = None
         if self._lock is not None:

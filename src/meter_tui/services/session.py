@@ -160,6 +160,17 @@ class Session:
         peak = t.month_peak
         return running_peak(t.timestamp, peak.time if peak else None, peak.kw if peak else None, self._stored_peak[1])
 
+    def log_event(self, time: int, severity: str, text: str) -> None:
+        """An event of the app's log, into the history (by the owner, with its next batch)."""
+        self.history.log_event(time, severity, text)
+
+    def past_events(self, limit: int) -> list[tuple[int, str, str]]:
+        """The events kept in the history by earlier runs, oldest first; none when it cannot be read."""
+        try:
+            return self.history.events(limit)
+        except (sqlite3.Error, StoreError):
+            return []
+
     def close(self) -> None:
         self.history.close()
 

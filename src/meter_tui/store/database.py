@@ -82,6 +82,14 @@ _MIGRATIONS: list[str | Callable[[sqlite3.Connection], bool]] = [
     );
     """,
     migrate_rows,  # raw_telegram (a row of 1 kB per telegram) -> raw_block (5-minute batches, zlib)
+    """
+    CREATE TABLE event (                    -- the app's event log, kept across restarts (the newest EVENTS_KEPT)
+        id INTEGER PRIMARY KEY,
+        time INTEGER NOT NULL,              -- UTC epoch seconds (the meter's clock when there was a telegram)
+        severity TEXT NOT NULL,             -- information, warning or error
+        text TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(_MIGRATIONS)

@@ -13,6 +13,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.text import Text
@@ -24,7 +25,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from meter_tui.config import shown_path
-from meter_tui.services.events import EventLog, Throttle, by_reason
+from meter_tui.p1.values import BRUSSELS
+from meter_tui.services.events import EVENTS_KEPT, EventLog, LoggedEvent, Throttle, by_reason
 from meter_tui.services.prices import PricesView
 from meter_tui.services.session import Session
 from meter_tui.services.views import Failure, LiveView, Request, View
@@ -177,10 +179,20 @@ class MeterApp(App[None]):
             self.log_event(f"rates.json refused, the example prices are used: {self.prices.error}", "error")
         for note in self._notes:
             self.log_event(note)
+        self.run_worker(self._restore_events(), group="events")
         self.run_worker(self._supervised("meter reader", self.read_meter), group="meter")
         if self.publisher is not None:
             self.run_worker(self._supervised("MQTT publisher", self.publisher.run), group="mqtt")
         self.set_interval(1.0, self.refresh_source_line)
+
+    async def _restore_events(self) -> None:
+        """The events of earlier runs, from the history, under this run's."""
+        stored = await self.in_store(self.session.past_events, EVENTS_KEPT)
+        zone = self.live.telegram.timestamp.tzinfo if self.live and self.live.telegram.timestamp else BRUSSELS
+        self.event_log.restore(
+            [LoggedEvent(datetime.fromtimestamp(time, zone), severity, text) for time, severity, text in stored]
+        )
+        self.events_logged = self.event_log.count
 
     async def _supervised(self, name: str, work: Callable[[], Awaitable[None]]) -> None:
         """Run `work` until it returns; when it dies, say so (notification and event log) and start it again after
@@ -200,8 +212,10 @@ class MeterApp(App[None]):
         """Into the event log, at the meter's time when there is one; warnings and errors (and what asks for it)
         also as a notification."""
         live = self.live
-        self.event_log.add(text, severity, live.telegram.timestamp if live is not None else None)
+        event = self.event_log.add(text, severity, live.telegram.timestamp if live is not None else None)
         self.events_logged = self.event_log.count
+        if not self._store_thread._shutdown:  # an event while the app closes is not kept
+            self._store_thread.submit(self.session.log_event, int(event.time.timestamp()), severity, text)
         if notify or severity != "information":
             self.notify(text, severity=severity, timeout=8)  # type: ignore[arg-type]
 
