@@ -20,6 +20,7 @@ from meter_tui.services.session import Session
 from meter_tui.sources.feed import FeedState, StatusEvent, TelegramEvent
 from meter_tui.sources.hub import HubEvent
 from meter_tui.ui.app import create_app, ellipsized
+from meter_tui.ui.widgets.axes import zero_ticks
 from tests.meter_app import LIVE_SECONDS, LIVE_START, build_fixture, live_events, make_app, settle
 
 
@@ -228,3 +229,47 @@ async def test_events_are_kept_across_a_restart(fixture, tmp_path: Path):
         assert len(kept) == 1 and f"{kept[0].time:%H:%M}" == "19:36"  # at the meter's time it happened
         table = again.screen.query_one("#events", DataTable)
         assert rejected in [table.get_cell_at((row, 2)).plain for row in range(table.row_count)]
+
+
+async def test_the_ten_minute_chart_is_filled_from_the_history_at_start(fixture, tmp_path: Path):
+    base = LIVE_START.timestamp()
+    app = make_app(fixture, tmp_path, events=live_events(fixture.live[:60], base))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, telegrams=60)
+        before = app.live.powers_kw if app.live else ()
+    assert len(before) == 60
+    source = live_events(fixture.live[60:61], base + 60)[3:]
+
+    async def later() -> AsyncIterator[HubEvent]:
+        for event in source:
+            yield event
+
+    again = create_app(Session(tmp_path / "meter.sqlite", tmp_path / "rates.json"), later, clock=lambda: base + 61)
+    async with again.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, telegrams=1)
+        assert again.live is not None and again.live.powers_kw[:60] == before
+        assert len(again.live.powers_kw) == 61
+
+
+def test_chart_ticks_always_label_the_zero_line():
+    assert zero_ticks(0.0, 0.8) == [0.0, 0.2, 0.4, 0.6, 0.8]
+    assert 0.0 in zero_ticks(-1.3, 4.1) and zero_ticks(-1.3, 4.1)[0] <= -1.3 and zero_ticks(-1.3, 4.1)[-1] >= 4.1
+    assert zero_ticks(0.0, 0.0) == [0.0]
+    assert zero_ticks(-3.0, -1.0) == [-3.0, -2.0, -1.0, 0.0]
+
+
+async def test_history_charts_read_in_hours_and_weekdays(fixture, tmp_path: Path):
+    app = make_app(fixture, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("h", "v", "v")  # month -> year -> day
+        await settle(pilot)
+        chart = app.screen.query_one("#chart-panel")
+        assert chart.outer_size.height >= 20  # at least half of the 40 rows
+        text = shown(app.screen.query_one("#chart"))
+        assert "0h" in text and "24h" in text and " 12 " in text
+        await pilot.press("v", "left_square_bracket")  # the week of 16 March: in order, by weekday and date
+        await settle(pilot)
+        text = shown(app.screen.query_one("#chart"))
+        days = ["Mon 16", "Tue 17", "Wed 18", "Thu 19", "Fri 20", "Sat 21", "Sun 22"]
+        assert [text.index(day) for day in days] == sorted(text.index(day) for day in days)

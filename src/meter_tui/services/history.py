@@ -34,6 +34,7 @@ from meter_tui.store.queries import (
     quarters,
     spot_price,
 )
+from meter_tui.store.raw import raw_telegrams
 from meter_tui.store.writer import recorder_words, writer_lock
 
 LOCK_RETRY_SECONDS = 5.0  # how often a process kept out of a history another one records asks again
@@ -139,6 +140,18 @@ class History:
         except sqlite3.Error:
             return  # the batch's own error says what is wrong with the history; the events wait for the next one
         self._events = []
+
+    def raw_before(self, last: int, seconds: int) -> list[bytes]:
+        """The raw telegrams of the `seconds` before `last` (UTC epoch seconds), oldest first."""
+        connection = self._reader()
+        if connection is None:
+            return []
+        kept = []
+        for at, data in raw_telegrams(connection, last - seconds):  # in meter order
+            if at >= last:
+                break
+            kept.append(data)
+        return kept
 
     def events(self, limit: int) -> list[StoredEvent]:
         """The newest `limit` events kept in the history, oldest first."""

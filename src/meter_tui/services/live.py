@@ -17,6 +17,11 @@ class LiveState:
         self.latest: Telegram | None = None
         self._powers: deque[float] = deque(maxlen=SPARK_SECONDS)
 
+    def seed(self, earlier: list[Telegram]) -> None:
+        """Telegrams from before this run (the history's last minutes), oldest first, before those since."""
+        older = [(t.power_import_kw or 0.0) - (t.power_export_kw or 0.0) for t in earlier]
+        self._powers = deque([*older, *self._powers], maxlen=SPARK_SECONDS)
+
     def add(self, telegram: Telegram) -> None:
         self.latest = telegram
         self._powers.append((telegram.power_import_kw or 0.0) - (telegram.power_export_kw or 0.0))

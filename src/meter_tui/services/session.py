@@ -30,11 +30,13 @@ from meter_tui.energy.costs import Cost, Usage
 from meter_tui.energy.invoice import invoice
 from meter_tui.energy.pricing import DayPricer
 from meter_tui.energy.rates import RateBook, RatesError, load_rates
+from meter_tui.p1 import parse_telegram
+from meter_tui.p1.errors import TelegramError
 from meter_tui.p1.quantities import LiveValues
 from meter_tui.p1.telegram import Telegram
 from meter_tui.services.events import MeterEvent, MeterWatch
 from meter_tui.services.history import DayUsage, History
-from meter_tui.services.live import LiveState
+from meter_tui.services.live import SPARK_SECONDS, LiveState
 from meter_tui.services.prices import Prices, PricesView
 from meter_tui.services.views import (
     BillRequest,
@@ -103,6 +105,8 @@ class Session:
 
     def add_viewed(self, telegram: Telegram) -> LiveView:
         """Take a telegram and return the live view of it."""
+        if self.live.latest is None:
+            self._seed_powers(telegram)
         self.add(telegram)
         today = self._today_if_readable()
         error = self.read_error or self.store_error
@@ -112,6 +116,23 @@ class Session:
         events = self._events(telegram, status)
         return LiveView(values, self.live.powers(), phase_warnings(telegram), today, error, since, events,
                         tuple(self.history.refused.items()))  # fmt: skip
+
+    def _seed_powers(self, first: Telegram) -> None:
+        """The ten-minute chart from the history's raw telegrams before the first one of this run: a restart
+        does not empty it. A history that cannot be read leaves it empty."""
+        if first.timestamp is None:
+            return
+        try:
+            raws = self.history.raw_before(int(first.timestamp.timestamp()), SPARK_SECONDS)
+        except (sqlite3.Error, StoreError):
+            return
+        parsed = []
+        for raw in raws:
+            try:
+                parsed.append(parse_telegram(raw))
+            except TelegramError:
+                continue  # a damaged raw telegram is a second less in the chart
+        self.live.seed(parsed)
 
     def _values(self, t: Telegram, today_eur: float | None, status: QuarterForecast | None) -> LiveValues:
         """The telegram with its costs and the capacity tariff's running quarter: what MQTT publishes."""
@@ -355,7 +376,7 @@ class Session:
         today = now.date()
         first, last, label = period(request, today)
         commodity = request.commodity
-        points: list[tuple[float, float]]  # x: an hour of the day, a day of the month or a month
+        points: list[tuple[float, float]]  # x: an hour of the day, a day of the week (0: Monday), of the month, a month
         if request.view == "day":
             pricer = self._pricer()
             points = [
@@ -370,6 +391,8 @@ class Session:
                 for day, usage, cost in series:
                     months[day.month] = months.get(day.month, 0.0) + commodity_value(commodity, usage, cost)
                 points = list(months.items())
+            elif request.view == "week":  # by the day's place in the week: a week across two months stays in order
+                points = [((day - first).days, commodity_value(commodity, usage, cost)) for day, usage, cost in series]
             else:
                 points = [(day.day, commodity_value(commodity, usage, cost)) for day, usage, cost in series]
         return HistoryView(request, label, tuple(self.columns(today)), self.book.current.gas_kwh_per_m3,

@@ -16,6 +16,7 @@ from textual_plotext import PlotextPlot
 from meter_tui.services.views import COMMODITIES, VIEWS, BillRequest, BillView, Column, HistoryRequest, HistoryView
 from meter_tui.ui.palette import rgb, styled
 from meter_tui.ui.screens.base import MeterScreen
+from meter_tui.ui.widgets.axes import y_axis
 from meter_tui.ui.widgets.bill import bill_text
 
 
@@ -60,24 +61,22 @@ def table_rows(columns: list[Column], kwh_per_m3: float | None) -> list[tuple[st
 
 
 def _axis(plt: Any, period: str, view: HistoryView) -> None:
-    """Fixed x ticks for each period, so that the axis never depends on plotext's guesses at a width."""
+    """Fixed x ticks for each period (set after the bars, which set their own), so that the axis never depends on
+    plotext's guesses: hours 0-24 for a day (to 24 h even when the data stops), weekday and date for a week."""
     if period == "day":
         plt.xlim(0, 24)
-        plt.xticks([0, 3, 6, 9, 12, 15, 18, 21, 24], ["0h", "3", "6", "9", "12", "15", "18", "21", "24h"])
+        plt.xticks(list(range(0, 25, 3)), ["0h", "3", "6", "9", "12", "15", "18", "21", "24h"])
     elif period == "year":
         plt.xlim(0.5, 12.5)
         plt.xticks(list(range(1, 13)), ["J", "F", "M", "A", "M", "J", "J", "A", "S", "O", "N", "D"])
+    elif period == "week":
+        plt.xlim(-0.5, 6.5)
+        days = [view.first + timedelta(days=n) for n in range(7)] if view.first else []
+        plt.xticks(list(range(len(days))), [f"{day:%a} {day.day}" for day in days])
     else:
-        first, last = view.first, view.last
-        days = list(range(first.day, last.day + 1)) if first and last and first.month == last.month else []
-        if period == "week" and first is not None:
-            days = [(first + timedelta(days=n)).day for n in range(7)]
-            if days == sorted(days):  # a week across two months keeps plotext's own axis
-                plt.xlim(days[0] - 0.5, days[-1] + 0.5)
-                plt.xticks(days)
-        else:
-            plt.xlim(0.5, (last.day if last else 31) + 0.5)
-            plt.xticks([d for d in (1, 5, 10, 15, 20, 25, 30) if d in days] or None)
+        last = view.last.day if view.last else 31
+        plt.xlim(0.5, last + 0.5)
+        plt.xticks([d for d in (1, 5, 10, 15, 20, 25, 30) if d <= last])
 
 
 def _when(column: Column, one_day: bool) -> str:
@@ -100,7 +99,7 @@ MEANINGS = {"+Day kWh": "import", "+Night kWh": "import", "-Day kWh": "export", 
             "Peak kW": "import", "m3 Gas": "gas", "kWh Gas": "gas", "m3 Water": "water"}  # fmt: skip
 TABLE_KEYS = "←→ columns · ↑↓ rows"
 TALL = 40  # rows from which the table and the chart are shown together; below, tabs switch between them
-CHART_X = {"day": "hour", "week": "day of month", "month": "day of month", "year": "month"}
+CHART_X = {"day": "hour", "week": "day", "month": "day of month", "year": "month"}
 
 
 class HistoryScreen(MeterScreen):
@@ -234,13 +233,15 @@ class HistoryScreen(MeterScreen):
         plt = widget.plt
         plt.clear_data()
         plt.clear_figure()
-        _axis(plt, request.view, view)
         meaning = {"import": "import", "export": "export", "gas": "gas", "water": "water"}.get(request.commodity,
                                                                                               "cost")  # fmt: skip
+        # No legend (plotext draws it over the bars): the panel's title says what and in which unit.
         if view.points:
-            plt.bar([x for x, _ in view.points], [y for _, y in view.points],
-                    width=0.4 if request.view != "day" else 0.2, color=rgb(meaning, dark),
-                    label=f"{request.commodity} {view.unit}")  # fmt: skip
+            shift = 0.125 if request.view == "day" else 0.0  # a quarter's bar in the middle of its quarter
+            plt.bar([x + shift for x, _ in view.points], [y for _, y in view.points],
+                    width=0.4 if request.view != "day" else 0.2, color=rgb(meaning, dark))  # fmt: skip
+        _axis(plt, request.view, view)
+        y_axis(plt, [y for _, y in view.points], rgb("muted", dark))
         plt.xlabel(CHART_X[request.view])
         widget.refresh()
 

@@ -18,6 +18,7 @@ from meter_tui.p1.telegram import Tariff, Telegram
 from meter_tui.services.views import LiveView, PeakRequest, PeakView
 from meter_tui.ui.palette import colours, rgb, styled
 from meter_tui.ui.screens.base import MeterScreen
+from meter_tui.ui.widgets.axes import zero_ticks
 from meter_tui.ui.widgets.quarter import QuarterChart, months_rows, quarter_lines, rates_text
 from meter_tui.ui.widgets.readout import Readout
 from meter_tui.ui.widgets.tables import show_rows
@@ -198,8 +199,9 @@ class LiveScreen(MeterScreen):
             plt.plot(xs, [max(p, 0.0) for p in powers], fillx=True, marker="braille", color=rgb("import", dark))
             plt.plot(xs, [min(p, 0.0) for p in powers], fillx=True, marker="braille", color=rgb("export", dark))
         plt.hline(0.0, rgb("muted", dark))
-        top, bottom = max((*powers, 0.1)), min((*powers, 0.0))
-        plt.ylim(bottom * 1.1 if bottom < 0 else 0.0, top * 1.1)  # the zero line always in sight
+        ticks = zero_ticks(min((*powers, 0.0)), max((*powers, 0.1)), count=2)  # the zero line in sight, labelled
+        plt.yticks(ticks, [f"{tick:g}" for tick in ticks])
+        plt.ylim(ticks[0], ticks[-1])
         plt.xlim(-600, 0)
         plt.xticks([-600, -480, -360, -240, -120, 0], ["-10 min", "-8", "-6", "-4", "-2", "now"])
         widget.refresh()
