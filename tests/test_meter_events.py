@@ -3,9 +3,13 @@ a quarter ends above the day's earlier ones, and solar production starting and s
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from meter_tui.config import ConfigError, load_config
 from meter_tui.energy.capacity import forecast
 from meter_tui.p1 import parse_telegram
 from meter_tui.p1.telegram import Peak
@@ -79,3 +83,33 @@ def test_a_new_month_peak_under_the_billed_minimum_is_information_not_a_warning(
     assert event.text == "New month peak 0.004 kW, the quarter of 12:00 (under 2.5 kW: costs nothing)"
     above = TELEGRAM._replace(timestamp=START + timedelta(seconds=2), month_peak=Peak(START, 4.2))
     assert [e.severity for e in watch.observe(above, None)] == ["warning"]
+
+
+def test_water_flowing_without_a_pause_for_the_hours_set_is_a_leak_said_once_until_it_pauses():
+    watch = MeterWatch()
+    watch.leak.hours = 2.0
+    water = TELEGRAM.water
+    assert water is not None and water.reading is not None
+    said = []
+    litres = 0.0
+    for step in range(60):  # five-minute readings: flowing 3 h, a pause, flowing again for an hour
+        time = START + timedelta(minutes=5 * step)
+        litres += 0.0 if step == 37 else 1.0
+        reading = replace(water.reading, time=time, value=100.0 + litres / 1000)
+        devices = tuple(d._replace(reading=reading) if d is water else d for d in TELEGRAM.mbus)
+        telegram = TELEGRAM._replace(timestamp=time, mbus=devices)
+        for second in (0, 1):  # the same reading in the next telegram changes nothing
+            telegram = telegram._replace(timestamp=time + timedelta(seconds=second))
+            said += [(step, e.severity, e.text) for e in watch.observe(telegram, None) if "Water" in e.text]
+    assert said == [(24, "warning", "Water leak? Water has flowed without a pause for 2.0 h, since 12:00 (24 l)")]
+
+
+def test_the_water_leak_hours_come_from_the_config_file_and_are_checked(tmp_path: Path):
+    config = tmp_path / "config.toml"
+    assert load_config({"METER_TUI_CONFIG": str(config)}).alerts.water_leak_hours == 2.0  # no file: the default
+    config.write_text("[alerts]\nwater_leak_hours = 3\n")
+    assert load_config({"METER_TUI_CONFIG": str(config)}).alerts.water_leak_hours == 3.0
+    config.write_text("[alerts]\nwater_leak_hours = 0\n")
+    said = r"config.toml: \[alerts\] water_leak_hours: hours between 0.25 and 48 expected \(got 0\)"
+    with pytest.raises(ConfigError, match=said):
+        load_config({"METER_TUI_CONFIG": str(config)})

@@ -14,6 +14,9 @@ file named by METER_TUI_CONFIG. The command line wins over the environment, whic
     db = "/home/pi/meter.sqlite"
     raw_days = 7
 
+    [alerts]
+    water_leak_hours = 2         # water flowing this long without a 5-minute pause is an event and a notification
+
     [mqtt]                       # publish live values (the app or `record`, with the mqtt extra)
     url = "mqtt://homeassistant@192.168.1.10:1883"
     password = "..."             # or METER_TUI_MQTT_PASSWORD; kept out of the command line and of `ps`
@@ -75,12 +78,18 @@ class MqttConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertsConfig:
+    water_leak_hours: float = 2.0
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     meter: MeterConfig = field(default_factory=MeterConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
     path: Path | None = None
     mqtt: MqttConfig = field(default_factory=MqttConfig)
     warnings: tuple[str, ...] = ()  # said, not refused: a config file holding the password that others may read
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
 
 
 def config_path(env: Mapping[str, str] = os.environ) -> Path:
@@ -214,6 +223,9 @@ _KEYS: dict[str, dict[str, _Key]] = {
         "topic": _Key(str, lambda value: topic_problem(value) or _filled(value)),
         "discovery_prefix": _Key(str, lambda value: topic_problem(value) or _filled(value)),
     },
+    "alerts": {
+        "water_leak_hours": _Key(float, _range(0.25, 48, "hours between 0.25 and 48 expected")),
+    },
 }
 
 
@@ -307,7 +319,8 @@ def load_config(env: Mapping[str, str] = os.environ) -> Config:
         if store["db"].is_dir():
             raise ConfigError(f"{path}: [store] db: is a directory, expected the history file's path "
                               f"(got {_shown('db', str(store['db']))})")  # fmt: skip
-    return Config(MeterConfig(**meter), StoreConfig(**store), found, MqttConfig(**sections["mqtt"]), warnings)
+    return Config(MeterConfig(**meter), StoreConfig(**store), found, MqttConfig(**sections["mqtt"]), warnings,
+                  AlertsConfig(**sections["alerts"]))  # fmt: skip
 
 
 # A household's history is private: meter-tui's own folders are 0700, the history, its backups and captures 0600.

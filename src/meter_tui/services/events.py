@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from meter_tui.energy.capacity import MINIMUM_PEAK_KW, QuarterForecast
-from meter_tui.p1.telegram import Telegram
+from meter_tui.p1.telegram import MbusReading, Telegram
 
 EVENTS_KEPT = 200
 
@@ -110,10 +110,43 @@ class MeterEvent:
     text: str
 
 
+WATER_LEAK_HOURS = 2.0  # water flowing this long without a pause is said to be a leak (config: [alerts])
+
+
+class LeakWatch:
+    """Water that never stops: a water meter's 5-minute readings that go up every time, without one that stands
+    still, for `hours` (a running toilet, a burst pipe in the garden) is said once, until the water pauses."""
+
+    def __init__(self, hours: float = WATER_LEAK_HOURS) -> None:
+        self.hours = hours
+        self._seen: tuple[datetime, float] | None = None  # the latest reading: its time and value
+        self._since: tuple[datetime, float] | None = None  # the reading the flow started from
+        self._said = False
+
+    def observe(self, reading: MbusReading | None, events: list[MeterEvent]) -> None:
+        if reading is None or reading.time is None or (self._seen is not None and reading.time <= self._seen[0]):
+            return  # no water meter, or the same 5-minute reading again
+        before, self._seen = self._seen, (reading.time, reading.value)
+        if before is None:
+            return
+        if reading.value <= before[1]:  # a pause: the water stood still for five minutes
+            self._since, self._said = None, False
+            return
+        if self._since is None:
+            self._since = before
+        hours = (reading.time - self._since[0]).total_seconds() / 3600
+        if hours >= self.hours and not self._said:
+            self._said = True
+            litres = (reading.value - self._since[1]) * 1000
+            events.append(MeterEvent("warning", f"Water leak? Water has flowed without a pause for {hours:.1f} h, "
+                                                f"since {self._since[0]:%H:%M} ({litres:.0f} l)"))  # fmt: skip
+
+
 class MeterWatch:
     """Finds the events in the stream of telegrams: a new month peak (the meter's 1-0:1.6.0 goes up), a quarter
     heading for one (once per quarter), a new day peak (a finished quarter above the day's earlier ones), solar
-    production starting and stopping. Pure bookkeeping over what the meter said; runs on the store thread."""
+    production starting and stopping, a water leak. Pure bookkeeping over what the meter said; runs on the store
+    thread."""
 
     def __init__(self) -> None:
         self._peak: tuple[datetime | None, float | None] | None = None
@@ -122,6 +155,7 @@ class MeterWatch:
         self._day_best: tuple[object, float] | None = None  # (day, highest finished quarter of it)
         self._exporting: bool | None = None
         self._since: datetime | None = None  # when export started or stopped, before it counts
+        self.leak = LeakWatch()
 
     def observe(
         self, telegram: Telegram, status: QuarterForecast | None, day_best: float | None = None
@@ -139,6 +173,8 @@ class MeterWatch:
         self._likely(start, likely, events)
         self._day_peak(time, start, status.average_kw if status is not None else None, day_best, events)
         self._solar(time, telegram.power_export_kw or 0.0, events)
+        water = telegram.water
+        self.leak.observe(water.reading if water is not None else None, events)
         return events
 
     def _month_peak(self, peak: tuple[datetime | None, float | None] | None, events: list[MeterEvent]) -> None:

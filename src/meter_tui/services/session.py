@@ -70,7 +70,9 @@ class UnknownRequest(TypeError):
 def open_session(config: Config, db_path: Path, rates_path: Path) -> Session:
     """The core from the settings, the one way every front end (the app, `record`, serve's tabs through the app)
     gets it: a setting added here reaches them all, so `record` cannot publish a headroom that ignores the fuse."""
-    return Session(db_path, rates_path, raw_days=config.store.raw_days, main_fuse=config.meter.main_fuse)
+    session = Session(db_path, rates_path, raw_days=config.store.raw_days, main_fuse=config.meter.main_fuse)
+    session.watch.leak.hours = config.alerts.water_leak_hours
+    return session
 
 
 class Session:
