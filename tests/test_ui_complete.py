@@ -273,3 +273,22 @@ async def test_history_charts_read_in_hours_and_weekdays(fixture, tmp_path: Path
         text = shown(app.screen.query_one("#chart"))
         days = ["Mon 16", "Tue 17", "Wed 18", "Thu 19", "Fri 20", "Sat 21", "Sun 22"]
         assert [text.index(day) for day in days] == sorted(text.index(day) for day in days)
+
+
+async def test_the_always_on_power_is_the_night_s_lowest_quarter_with_its_cost_a_year(fixture, tmp_path: Path):
+    app = make_app(fixture, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        always_on = app.live.always_on if app.live else None
+        assert always_on is not None
+        night = [q for q in app.session.history.quarters_of(LIVE_START.date()) if q.start.hour < 6]
+        lowest = min(night, key=lambda q: q.usage.import_kwh)
+        assert always_on.kw == pytest.approx(lowest.usage.import_kwh * 4) and always_on.start == lowest.start
+        # 0.25 EUR/kWh at night, 0.31 by day (the example prices), night 93 of the week's 168 hours
+        price = (93 * 0.25 + 75 * 0.31) / 168
+        assert always_on.eur_year == pytest.approx(always_on.kw * 8760 * price)
+        words = always_on.words()
+        assert str(app.screen.query_one("#today-panel").border_title) == f"Today · {words}"
+        await pilot.press("h")
+        await settle(pilot)
+        assert words in str(app.screen.query_one("#usage-panel").border_title)

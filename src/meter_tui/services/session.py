@@ -39,6 +39,7 @@ from meter_tui.services.history import DayUsage, History
 from meter_tui.services.live import SPARK_SECONDS, LiveState
 from meter_tui.services.prices import Prices, PricesView
 from meter_tui.services.views import (
+    AlwaysOn,
     BillRequest,
     BillView,
     Column,
@@ -61,6 +62,10 @@ from meter_tui.services.views import (
 from meter_tui.store.database import StoreError
 
 TODAY_EVERY = timedelta(seconds=10)  # of meter time, between two queries of today's usage and cost
+
+
+NIGHT_HOURS = (0, 6)  # the hours in which the always-on power is looked for: the house asleep
+NIGHT_SHARE = (5 * 9 + 2 * 24) / (7 * 24)  # the hours of a week at the night tariff (22-07 weekdays, weekends)
 
 
 class UnknownRequest(TypeError):
@@ -91,6 +96,7 @@ class Session:
         self._stored_peak: tuple[datetime, MonthPeakValue | None] | None = None  # (quarter asked in, month's peak)
         self._spot: tuple[int, float | None] | None = None  # (quarter start, its day-ahead price) for costs now
         self.read_error = ""  # why today's usage cannot be read from the history ('' when it can)
+        self._always_on: tuple[datetime, AlwaysOn | None] | None = None  # (hour asked in, the figure)
 
     # -- the meter -------------------------------------------------------------------------------------------
     def become_owner(self) -> str:
@@ -117,7 +123,31 @@ class Session:
         since = self._data_days[0] if self._data_days else None
         events = self._events(telegram, status)
         return LiveView(values, self.live.powers(), phase_warnings(telegram), today, error, since, events,
-                        tuple(self.history.refused.items()))  # fmt: skip
+                        tuple(self.history.refused.items()), self.always_on(telegram))  # fmt: skip
+
+    def always_on(self, t: Telegram) -> AlwaysOn | None:
+        """The lowest quarter of the last night (00:00-06:00) and its EUR a year; looked up once an hour."""
+        if t.timestamp is None:
+            return None
+        key = t.timestamp.replace(minute=0, second=0, microsecond=0)
+        if self._always_on is None or self._always_on[0] != key:
+            try:
+                self._always_on = (key, self._lowest_night_quarter(t.timestamp))
+            except (sqlite3.Error, StoreError):
+                self._always_on = (key, None)
+        return self._always_on[1]
+
+    def _lowest_night_quarter(self, now: datetime) -> AlwaysOn | None:
+        night = now.date() if now.hour >= NIGHT_HOURS[0] + 1 else now.date() - timedelta(days=1)
+        quarters = [q for q in self.history.quarters_of(night) if NIGHT_HOURS[0] <= q.start.hour < NIGHT_HOURS[1]
+                    and not q.gap and q.start + timedelta(minutes=15) <= now]  # fmt: skip
+        if len(quarters) < 4:  # less than an hour of the night: no figure rather than a wrong one
+            return None
+        lowest = min(quarters, key=lambda q: q.usage.import_kwh)
+        rates = self.book.on(night)
+        price = NIGHT_SHARE * rates.import_night + (1 - NIGHT_SHARE) * rates.import_day
+        kw = lowest.usage.import_kwh * 4
+        return AlwaysOn(kw, lowest.start, kw * 24 * 365 * price)
 
     def _seed_powers(self, first: Telegram) -> None:
         """The ten-minute chart from the history's raw telegrams before the first one of this run: a restart

@@ -35,6 +35,19 @@ class Column:
 
 
 @dataclass(frozen=True, slots=True)
+class AlwaysOn:
+    """The power that never goes off (fridge, router, standby): the lowest quarter of the last night, and what it
+    costs in a year at the prices in force."""
+
+    kw: float
+    start: datetime  # the quarter it was measured in
+    eur_year: float
+
+    def words(self) -> str:
+        return f"always on {self.kw:.3f} kW ({self.start:%H:%M} last night): {self.eur_year:.0f} EUR/year"
+
+
+@dataclass(frozen=True, slots=True)
 class LiveView:
     """The latest telegram with everything the live screen and MQTT say about it."""
 
@@ -46,6 +59,7 @@ class LiveView:
     since: date | None = None  # the first day the history holds
     events: tuple[MeterEvent, ...] = ()  # what this telegram says happened
     refused: tuple[tuple[str, int], ...] = ()  # what the history refused so far: (reason, count)
+    always_on: AlwaysOn | None = None
 
     @property
     def telegram(self) -> Telegram:

@@ -224,6 +224,10 @@ class HistoryScreen(MeterScreen):
             meaning = MEANINGS.get(name) or ("cost" if "€" in name else None)
             total = name.startswith("Σ")
             table.add_row(f"  {name}", *(styled(v, meaning, dark, bold=total) for v in values))
+        live = self.meter.live
+        always_on = live.always_on if live is not None else None
+        title = "Usage and cost" + (f" · {always_on.words()}" if always_on else "")
+        self.query_one("#usage-panel").border_title = title
         request = view.request
         words = view.beyond_data or view.label
         panel = self.query_one("#chart-panel")

@@ -180,6 +180,9 @@ class LiveScreen(MeterScreen):
         subtitle = f"history since {view.since:%d %b %Y}" if view.since else "no history yet"
         if panel.border_subtitle != subtitle:
             panel.border_subtitle = subtitle
+        title = f"Today · {view.always_on.words()}" if view.always_on else "Today"
+        if panel.border_title != title:
+            panel.border_title = title
 
     def _chart(self, view: LiveView, dark: bool) -> None:
         """Import above the zero line, export below it; redrawn every few seconds of meter time."""
