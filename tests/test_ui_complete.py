@@ -292,3 +292,24 @@ async def test_the_always_on_power_is_the_night_s_lowest_quarter_with_its_cost_a
         await pilot.press("h")
         await settle(pilot)
         assert words in str(app.screen.query_one("#usage-panel").border_title)
+
+
+async def test_from_200_columns_live_is_the_original_s_one_glance(fixture, tmp_path: Path):
+    app = make_app(fixture, tmp_path)
+    async with app.run_test(size=(220, 60)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        for panel in ("#live-usage-panel", "#live-telegram-panel", "#rates-panel", "#live-quarter-panel",
+                      "#live-months-panel", "#minutes-panel", "#import-panel"):  # fmt: skip
+            assert screen.query_one(panel).display and screen.query_one(panel).region.height > 2, panel
+        usage = shown(screen.query_one("#live-usage"))
+        assert "Today 23" in usage and "2026" in usage and "Σ € Utilities" in usage and "Peak kW" in usage
+        telegram = shown(screen.query_one("#live-telegram"))
+        assert "0-0:1.0.0" in telegram and "2026-03-23 19:37:59" in telegram and "Power limit" in telegram
+        assert app.source_line.startswith("Mon 2026-03-23 19:37:59 │ ")  # the meter's date and time on top
+        await pilot.resize_terminal(160, 50)
+        await pilot.pause()
+        assert (
+            not screen.query_one("#live-usage-panel").display and not screen.query_one("#live-telegram-panel").display
+        )
+        assert screen.query_one("#rates-panel").display  # the overview from 140 columns stays

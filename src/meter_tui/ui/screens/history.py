@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+from rich.table import Table
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -77,6 +78,20 @@ def _axis(plt: Any, period: str, view: HistoryView) -> None:
         last = view.last.day if view.last else 31
         plt.xlim(0.5, last + 0.5)
         plt.xticks([d for d in (1, 5, 10, 15, 20, 25, 30) if d <= last])
+
+
+def usage_table(view: HistoryView, dark: bool) -> Table:
+    """The usage/cost table as a rich table, for the Live screen's one glance (the History screen scrolls its own)."""
+    table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold", expand=False)
+    table.add_column("", no_wrap=True)
+    for column in view.columns:
+        table.add_column(column.name, justify="right", no_wrap=True)
+    for name, values in table_rows(list(view.columns), view.gas_kwh_per_m3):
+        if name in SECTIONS:
+            table.add_row(styled(SECTIONS[name], "muted", dark, bold=True, right=False))
+        meaning = MEANINGS.get(name) or ("cost" if "€" in name else None)
+        table.add_row(f"  {name}", *(styled(v, meaning, dark, bold=name.startswith("Σ")) for v in values))
+    return table
 
 
 def _when(column: Column, one_day: bool) -> str:

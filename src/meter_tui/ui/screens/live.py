@@ -15,15 +15,17 @@ from textual_plotext import PlotextPlot
 from meter_tui.energy.costs import money
 from meter_tui.p1.quantities import phase_rows
 from meter_tui.p1.telegram import Tariff, Telegram
-from meter_tui.services.views import LiveView, PeakRequest, PeakView
+from meter_tui.services.views import HistoryRequest, HistoryView, LiveView, PeakRequest, PeakView, telegram_view
 from meter_tui.ui.palette import colours, rgb, styled
 from meter_tui.ui.screens.base import MeterScreen
+from meter_tui.ui.screens.history import usage_table
 from meter_tui.ui.widgets.axes import zero_ticks
 from meter_tui.ui.widgets.quarter import QuarterChart, months_rows, quarter_lines, rates_text
 from meter_tui.ui.widgets.readout import Readout
 from meter_tui.ui.widgets.tables import show_rows
 
 WIDE = 140  # columns from which the overview is shown beside the live panels
+GLANCE = 200  # columns from which the usage/cost table and the telegram join them: the original's one glance
 CHART_EVERY = 5  # seconds of meter time between two redraws of the ten-minute chart
 PHASE_MEANING = {"import_kw": "import", "export_kw": "export"}
 
@@ -47,6 +49,8 @@ class LiveScreen(MeterScreen):
                 with Vertical(id="today-panel", classes="panel"):
                     yield Readout("", id="today-energy")
                     yield Readout("", id="today-utilities")
+                with Vertical(id="live-usage-panel", classes="panel"):
+                    yield Static("", id="live-usage")
                 with Vertical(id="minutes-panel", classes="panel"):
                     yield PlotextPlot(id="minutes")
             with Vertical(id="overview"):
@@ -59,6 +63,8 @@ class LiveScreen(MeterScreen):
                     yield DataTable(id="live-months", cursor_type="none", zebra_stripes=True)
                 with Vertical(id="live-quarters-panel", classes="panel"):
                     yield QuarterChart(id="live-quarters")
+            with Vertical(id="live-telegram-panel", classes="panel"):
+                yield Readout("", id="live-telegram")
         yield from self.footer()
 
     def on_mount(self) -> None:
@@ -73,6 +79,8 @@ class LiveScreen(MeterScreen):
             "#live-quarter-panel": "Quarter-hour peak",
             "#live-months-panel": "Month peaks",
             "#live-quarters-panel": "Today's quarters, kW",
+            "#live-usage-panel": "Usage and cost",
+            "#live-telegram-panel": "Telegram",
         }
         for selector, title in titles.items():
             self.query_one(selector).border_title = title
@@ -83,6 +91,8 @@ class LiveScreen(MeterScreen):
         self._chart_drawn: object = None
         self._phases_shown: object = None
         self._wide = False
+        self._glance = False
+        self._usage_drawn: object = None
         super().on_mount()
 
     def forget_drawn(self) -> None:
@@ -91,10 +101,12 @@ class LiveScreen(MeterScreen):
         self.query_one("#live-quarters", QuarterChart).forget()
 
     def on_resize(self) -> None:
-        wide = self.size.width >= WIDE
-        if wide != self._wide:
-            self._wide = wide
+        wide, glance = self.size.width >= WIDE, self.size.width >= GLANCE
+        if (wide, glance) != (self._wide, self._glance):
+            self._wide, self._glance = wide, glance
             self.set_class(wide, "wide")
+            self.set_class(glance, "glance")
+            self._usage_drawn = None
             if wide:
                 self.redraw()
 
@@ -126,6 +138,8 @@ class LiveScreen(MeterScreen):
         if self._wide:
             self.query_one("#rates", Static).update(rates_text(self.meter.prices, telegram, dark))
             self.compute_overview()
+        if self._glance:
+            self._glance_panels(view, dark)
 
     def _phases(self, telegram: Telegram, warnings: tuple[str, ...], dark: bool) -> None:
         rows = phase_rows()
@@ -209,6 +223,26 @@ class LiveScreen(MeterScreen):
         plt.xticks([-600, -480, -360, -240, -120, 0], ["-10 min", "-8", "-6", "-4", "-2", "now"])
         widget.refresh()
 
+    def _glance_panels(self, view: LiveView, dark: bool) -> None:
+        """From GLANCE columns, the original's one glance: the usage/cost table (once a meter minute) and the
+        whole telegram, value by value (from the live view itself: no query a second)."""
+        stamp = view.telegram.timestamp
+        key = (stamp.replace(second=0, microsecond=0) if stamp else None, dark, self.meter.rates_version)
+        if key != self._usage_drawn:
+            self._usage_drawn = key
+            self.compute_usage()
+        self.query_one("#live-telegram", Readout).show(telegram_table(view.telegram, dark))
+        panel = self.query_one("#live-telegram-panel")
+        title = f"Telegram /{view.telegram.header}"
+        if panel.border_title != title:
+            panel.border_title = title
+
+    @work(exclusive=True, group="live-usage")
+    async def compute_usage(self) -> None:
+        view = await self.fetch(HistoryRequest())
+        if isinstance(view, HistoryView):
+            self.query_one("#live-usage", Static).update(usage_table(view, self.meter.dark))
+
     @work(exclusive=True, group="live-overview")
     async def compute_overview(self) -> None:
         view = await self.fetch(PeakRequest())
@@ -223,3 +257,16 @@ class LiveScreen(MeterScreen):
         self.query_one("#live-quarter-text", Static).update(quarter_lines(view, dark))
         show_rows(self.query_one("#live-months", DataTable), months_rows(view, dark, billed=False))
         self.query_one("#live-quarters", QuarterChart).show(view, dark)
+
+
+def telegram_table(telegram: Telegram, dark: bool) -> Table:
+    """The telegram object by object, name and value (what needs attention in red): the Telegram screen has the
+    descriptions and the detail."""
+    alarm = colours(dark)["alarm"]
+    table = Table(box=None, padding=(0, 1), show_edge=False, show_header=False, expand=False)
+    table.add_column("OBIS", style="dim", no_wrap=True, min_width=11)
+    table.add_column("Name", no_wrap=True, overflow="ellipsis", max_width=16)
+    table.add_column("Value", overflow="ellipsis", no_wrap=True)
+    for row in telegram_view(telegram).rows:
+        table.add_row(row.code, row.label, Text(row.value, style=f"bold {alarm}" if row.attention else ""))
+    return table

@@ -65,9 +65,8 @@ def draw_quarters(plt: Any, view: PeakView, dark: bool, width: int) -> None:
     quarters = [(q.start.hour + q.start.minute / 60, q.average_kw or 0.0) for q in view.today]
     plt.clear_data()
     plt.clear_figure()
-    if quarters:
-        plt.bar([x for x, _ in quarters], [y for _, y in quarters], width=0.2, color=rgb("import", dark),
-                label="quarter kW")  # fmt: skip
+    if quarters:  # no legend: plotext draws it over the bars, and the panel's title says what they are
+        plt.bar([x for x, _ in quarters], [y for _, y in quarters], width=0.2, color=rgb("import", dark))
     if view.month_peak_kw:
         plt.hline(view.month_peak_kw, rgb("alarm", dark))
         plt.text(f"month peak {view.month_peak_kw:.2f} kW", 0.3, view.month_peak_kw, color=rgb("alarm", dark),
