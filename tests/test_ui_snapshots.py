@@ -98,3 +98,10 @@ def test_no_snapshot_holds_a_machine_path(sealed_home: Path):
     assert len(svgs) >= len(SCREENS) * len(SIZES)
     found = {svg.name: [mark for mark in machine if mark in svg.read_text(encoding="utf-8")] for svg in svgs}
     assert {name: marks for name, marks in found.items() if marks} == {}
+
+
+def test_live_one_glance(snap_compare, fixture, folder: Path):
+    """From 200 columns the Live screen is the original's one glance: live values, the usage/cost table, the
+    prices, the running quarter, the month peaks and the whole telegram, the meter's time on top."""
+    app = make_app(fixture, folder)
+    assert snap_compare(app, terminal_size=(220, 60), run_before=shows("live"))

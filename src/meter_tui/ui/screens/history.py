@@ -82,7 +82,8 @@ def _axis(plt: Any, period: str, view: HistoryView) -> None:
 
 def usage_table(view: HistoryView, dark: bool) -> Table:
     """The usage/cost table as a rich table, for the Live screen's one glance (the History screen scrolls its own)."""
-    table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold", expand=False)
+    # One cell between columns and no indent: the whole table in the 82 columns that Live leaves it at 200.
+    table = Table(box=None, padding=(0, 0, 0, 1), show_edge=False, header_style="bold", expand=False)
     table.add_column("", no_wrap=True)
     for column in view.columns:
         table.add_column(column.name, justify="right", no_wrap=True)
@@ -90,7 +91,7 @@ def usage_table(view: HistoryView, dark: bool) -> Table:
         if name in SECTIONS:
             table.add_row(styled(SECTIONS[name], "muted", dark, bold=True, right=False))
         meaning = MEANINGS.get(name) or ("cost" if "€" in name else None)
-        table.add_row(f"  {name}", *(styled(v, meaning, dark, bold=name.startswith("Σ")) for v in values))
+        table.add_row(name, *(styled(v, meaning, dark, bold=name.startswith("Σ")) for v in values))
     return table
 
 

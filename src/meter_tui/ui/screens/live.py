@@ -265,7 +265,7 @@ def telegram_table(telegram: Telegram, dark: bool) -> Table:
     alarm = colours(dark)["alarm"]
     table = Table(box=None, padding=(0, 1), show_edge=False, show_header=False, expand=False)
     table.add_column("OBIS", style="dim", no_wrap=True, min_width=11)
-    table.add_column("Name", no_wrap=True, overflow="ellipsis", max_width=16)
+    table.add_column("Name", no_wrap=True, overflow="ellipsis", max_width=12)
     table.add_column("Value", overflow="ellipsis", no_wrap=True)
     for row in telegram_view(telegram).rows:
         table.add_row(row.code, row.label, Text(row.value, style=f"bold {alarm}" if row.attention else ""))

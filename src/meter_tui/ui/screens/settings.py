@@ -221,7 +221,7 @@ class SettingsScreen(MeterScreen):
                          f"Stable name: none found for {app.port} in {BY_ID}; a USB adapter may come back as "
                          "another ttyUSB: give --port a /dev/serial/by-id/ name")  # fmt: skip
         lines.append(f"Water leak alert: after {app.session.watch.leak.hours:g} h of water flowing without a pause "
-                     "([alerts] water_leak_hours in config.toml)")  # fmt: skip
+                     "(\\[alerts] water_leak_hours in config.toml)")  # fmt: skip
         if app.publisher is not None:
             lines.append(f"MQTT: {app.publisher.settings.shown}  ·  {app.publisher.status}")
         self.query_one("#source-info", Static).update("\n".join(lines))
