@@ -304,7 +304,7 @@ async def test_from_200_columns_live_is_the_original_s_one_glance(fixture, tmp_p
             assert screen.query_one(panel).display and screen.query_one(panel).region.height > 2, panel
         usage = shown(screen.query_one("#live-usage"))
         assert "Today 23" in usage and "2026" in usage and "Σ € Utilities" in usage and "Peak kW" in usage
-        telegram = shown(screen.query_one("#live-telegram"))
+        telegram = " ".join(shown(line) for line in screen.query_one("#live-telegram").children)
         assert "0-0:1.0.0" in telegram and "2026-03-23 19:37:59" in telegram and "Power limit" in telegram
         assert app.source_line.startswith("Mon 2026-03-23 19:37:59 │ ")  # the meter's date and time on top
         await pilot.resize_terminal(160, 50)

@@ -26,6 +26,7 @@ from meter_tui.ui.widgets.tables import show_rows
 
 WIDE = 140  # columns from which the overview is shown beside the live panels
 GLANCE = 200  # columns from which the usage/cost table and the telegram join them: the original's one glance
+NAME_SHOWN = 13  # characters of an object's name in the one glance's telegram
 CHART_EVERY = 5  # seconds of meter time between two redraws of the ten-minute chart
 PHASE_MEANING = {"import_kw": "import", "export_kw": "export"}
 
@@ -64,7 +65,7 @@ class LiveScreen(MeterScreen):
                 with Vertical(id="live-quarters-panel", classes="panel"):
                     yield QuarterChart(id="live-quarters")
             with Vertical(id="live-telegram-panel", classes="panel"):
-                yield Readout("", id="live-telegram")
+                yield Vertical(id="live-telegram")
         yield from self.footer()
 
     def on_mount(self) -> None:
@@ -93,10 +94,14 @@ class LiveScreen(MeterScreen):
         self._wide = False
         self._glance = False
         self._usage_drawn: object = None
+        self._rates_drawn: object = None
+        self._quarter_lines = -1
+        self._telegram_shown: list[object] = []
         super().on_mount()
 
     def forget_drawn(self) -> None:
-        self._night = self._phases_shown = None
+        self._night = self._phases_shown = self._rates_drawn = self._usage_drawn = None
+        self._telegram_shown = [None] * len(self._telegram_shown)
         self._chart_drawn = None
         self.query_one("#live-quarters", QuarterChart).forget()
 
@@ -136,7 +141,11 @@ class LiveScreen(MeterScreen):
         self._today(view, dark)
         self._chart(view, dark)
         if self._wide:
-            self.query_one("#rates", Static).update(rates_text(self.meter.prices, telegram, dark))
+            # Static.update lays the whole screen out again: the prices only when what they show changes.
+            key = (telegram.timestamp.date() if telegram.timestamp else None, night, dark, self.meter.rates_version)
+            if key != self._rates_drawn:
+                self._rates_drawn = key
+                self.query_one("#rates", Static).update(rates_text(self.meter.prices, telegram, dark))
             self.compute_overview()
         if self._glance:
             self._glance_panels(view, dark)
@@ -231,11 +240,25 @@ class LiveScreen(MeterScreen):
         if key != self._usage_drawn:
             self._usage_drawn = key
             self.compute_usage()
-        self.query_one("#live-telegram", Readout).show(telegram_table(view.telegram, dark))
+        self._telegram_lines(telegram_lines(view.telegram, dark))
         panel = self.query_one("#live-telegram-panel")
         title = f"Telegram /{view.telegram.header}"
         if panel.border_title != title:
             panel.border_title = title
+
+    def _telegram_lines(self, lines: list[Text]) -> None:
+        """One readout a line, repainted only when its line changed: a second's telegram changes a third of its
+        objects (the time, the powers, the voltages), and a whole panel repainted each second cost 1% of a core."""
+        box = self.query_one("#live-telegram", Vertical)
+        if len(box.children) != len(lines):
+            box.remove_children()
+            box.mount_all(Readout("") for _ in lines)
+            self._telegram_shown = [None] * len(lines)
+        for index, (readout, line) in enumerate(zip(box.children, lines, strict=True)):
+            key = (line.plain, line.spans)
+            if key != self._telegram_shown[index]:
+                self._telegram_shown[index] = key
+                readout.show(line)  # type: ignore[attr-defined]
 
     @work(exclusive=True, group="live-usage")
     async def compute_usage(self) -> None:
@@ -254,19 +277,24 @@ class LiveScreen(MeterScreen):
         status = view.forecast
         if status is not None:
             self.query_one("#live-quarter", ProgressBar).update(progress=status.seconds_in)
-        self.query_one("#live-quarter-text", Static).update(quarter_lines(view, dark))
+        text = quarter_lines(view, dark)
+        lines = text.plain.count("\n")  # the same number of lines (the seconds left change): no new layout
+        self.query_one("#live-quarter-text", Static).update(text, layout=lines != self._quarter_lines)
+        self._quarter_lines = lines
         show_rows(self.query_one("#live-months", DataTable), months_rows(view, dark, billed=False))
         self.query_one("#live-quarters", QuarterChart).show(view, dark)
 
 
-def telegram_table(telegram: Telegram, dark: bool) -> Table:
-    """The telegram object by object, name and value (what needs attention in red): the Telegram screen has the
-    descriptions and the detail."""
+def telegram_lines(telegram: Telegram, dark: bool) -> list[Text]:
+    """The telegram object by object, code, name and value (what needs attention in red), a line each. The
+    Telegram screen has the descriptions and the detail."""
     alarm = colours(dark)["alarm"]
-    table = Table(box=None, padding=(0, 1), show_edge=False, show_header=False, expand=False)
-    table.add_column("OBIS", style="dim", no_wrap=True, min_width=11)
-    table.add_column("Name", no_wrap=True, overflow="ellipsis", max_width=12)
-    table.add_column("Value", overflow="ellipsis", no_wrap=True)
+    lines = []
     for row in telegram_view(telegram).rows:
-        table.add_row(row.code, row.label, Text(row.value, style=f"bold {alarm}" if row.attention else ""))
-    return table
+        label = row.label if len(row.label) <= NAME_SHOWN else row.label[: NAME_SHOWN - 1] + "…"
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append(f"{row.code:<12}", style="dim")
+        line.append(f"{label:<{NAME_SHOWN + 1}}")
+        line.append(row.value, style=f"bold {alarm}" if row.attention else "")
+        lines.append(line)
+    return lines
