@@ -254,7 +254,7 @@ async def test_the_ten_minute_chart_is_filled_from_the_history_at_start(fixture,
 def test_chart_ticks_always_label_the_zero_line():
     assert zero_ticks(0.0, 0.8) == [0.0, 0.2, 0.4, 0.6, 0.8]
     assert 0.0 in zero_ticks(-1.3, 4.1) and zero_ticks(-1.3, 4.1)[0] <= -1.3 and zero_ticks(-1.3, 4.1)[-1] >= 4.1
-    assert zero_ticks(0.0, 0.0) == [0.0]
+    assert zero_ticks(0.0, 0.0) == [0.0, 1.0]
     assert zero_ticks(-3.0, -1.0) == [-3.0, -2.0, -1.0, 0.0]
 
 

@@ -107,7 +107,7 @@ def test_live_one_glance(snap_compare, fixture, folder: Path):
     assert snap_compare(app, terminal_size=(220, 60), run_before=shows("live"))
 
 
-def test_keys_help_at_80x24(snap_compare, fixture):
+def test_keys_help_at_80x24(snap_compare, fixture, folder: Path):
     """`?` at 80 columns: every screen's keys, a long line wrapped at the edge, none cut."""
 
     async def run_before(pilot) -> None:
@@ -116,5 +116,5 @@ def test_keys_help_at_80x24(snap_compare, fixture):
         await pilot.pause()
         assert type(pilot.app.screen).__name__ == "KeysScreen"
 
-    app = make_app(fixture, fixed_folder())
+    app = make_app(fixture, folder)
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

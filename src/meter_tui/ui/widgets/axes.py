@@ -9,8 +9,8 @@ from typing import Any
 def zero_ticks(low: float, high: float, count: int = 4) -> list[float]:
     """Y ticks from `low` to `high` that always include 0, so that the zero line is labelled."""
     low, high = min(low, 0.0), max(high, 0.0)
-    if high - low <= 0:
-        return [0.0]
+    if high - low <= 0:  # nothing to show (a period without data): an axis all the same, never a zero range
+        return [0.0, 1.0]
     step = (high - low) / count
     magnitude = 10 ** math.floor(math.log10(step))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= step)
