@@ -64,6 +64,7 @@ from meter_tui.store.database import StoreError
 TODAY_EVERY = timedelta(seconds=10)  # of meter time, between two queries of today's usage and cost
 
 
+OVERVIEW_EVERY = 5  # seconds of meter time between two overviews of the Live screen (its bar moves 1% in 9 s)
 NIGHT_HOURS = (0, 6)  # the hours in which the always-on power is looked for: the house asleep
 NIGHT_SHARE = (5 * 9 + 2 * 24) / (7 * 24)  # the hours of a week at the night tariff (22-07 weekdays, weekends)
 
@@ -97,6 +98,7 @@ class Session:
         self._spot: tuple[int, float | None] | None = None  # (quarter start, its day-ahead price) for costs now
         self.read_error = ""  # why today's usage cannot be read from the history ('' when it can)
         self._always_on: tuple[datetime, AlwaysOn | None] | None = None  # (hour asked in, the figure)
+        self._overview_tick: int | None = None
 
     # -- the meter -------------------------------------------------------------------------------------------
     def become_owner(self) -> str:
@@ -123,7 +125,20 @@ class Session:
         since = self._data_days[0] if self._data_days else None
         events = self._events(telegram, status)
         return LiveView(values, self.live.powers(), phase_warnings(telegram), today, error, since, events,
-                        tuple(self.history.refused.items()), self.always_on(telegram))  # fmt: skip
+                        tuple(self.history.refused.items()), self.always_on(telegram),
+                        self._overview(telegram))  # fmt: skip
+
+    def _overview(self, t: Telegram) -> PeakView | None:
+        """The Peak view for the Live screen's overview, once every OVERVIEW_EVERY seconds of meter time (on the
+        store thread, in the order of the telegrams: the same telegram gives the same overview every run)."""
+        tick = int(t.timestamp.timestamp()) // OVERVIEW_EVERY if t.timestamp is not None else None
+        if tick is None or tick == self._overview_tick:
+            return None
+        self._overview_tick = tick
+        try:
+            return self.peak_view()
+        except (sqlite3.Error, StoreError):
+            return None  # the Peak screen says why; the overview waits for the next one
 
     def always_on(self, t: Telegram) -> AlwaysOn | None:
         """The lowest quarter of the last night (00:00-06:00) and its EUR a year; looked up once an hour."""

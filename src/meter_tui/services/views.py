@@ -60,6 +60,7 @@ class LiveView:
     events: tuple[MeterEvent, ...] = ()  # what this telegram says happened
     refused: tuple[tuple[str, int], ...] = ()  # what the history refused so far: (reason, count)
     always_on: AlwaysOn | None = None
+    peak: PeakView | None = None  # the running quarter and the month peaks, on the first telegram of OVERVIEW_EVERY s
 
     @property
     def telegram(self) -> Telegram:

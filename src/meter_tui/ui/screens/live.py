@@ -96,11 +96,13 @@ class LiveScreen(MeterScreen):
         self._usage_drawn: object = None
         self._rates_drawn: object = None
         self._quarter_lines = -1
+        self._overview_stale = True
         self._telegram_shown: list[object] = []
         super().on_mount()
 
     def forget_drawn(self) -> None:
         self._night = self._phases_shown = self._rates_drawn = self._usage_drawn = None
+        self._overview_stale = True
         self._telegram_shown = [None] * len(self._telegram_shown)
         self._chart_drawn = None
         self.query_one("#live-quarters", QuarterChart).forget()
@@ -112,8 +114,13 @@ class LiveScreen(MeterScreen):
             self.set_class(wide, "wide")
             self.set_class(glance, "glance")
             self._usage_drawn = None
+            self._overview_stale = True
             if wide:
                 self.redraw()
+
+    def on_screen_resume(self) -> None:
+        self._overview_stale = True  # the overviews that came while another screen was shown were not drawn
+        super().on_screen_resume()
 
     def redraw(self) -> None:
         super().redraw()
@@ -146,7 +153,15 @@ class LiveScreen(MeterScreen):
             if key != self._rates_drawn:
                 self._rates_drawn = key
                 self.query_one("#rates", Static).update(rates_text(self.meter.prices, telegram, dark))
-            self.compute_overview()
+            # The overview (the running quarter, the month peaks, today's quarters) comes with the live view every
+            # few seconds of meter time: redrawn each second it cost a whole percent of a core at 160 columns. After
+            # a resize, a resume or a theme change it is asked for at once.
+            if view.peak is not None:
+                self._overview_stale = False
+                self._overview(view.peak)
+            elif self._overview_stale:
+                self._overview_stale = False
+                self.compute_overview()
         if self._glance:
             self._glance_panels(view, dark)
 
@@ -274,9 +289,8 @@ class LiveScreen(MeterScreen):
 
     def _overview(self, view: PeakView) -> None:
         dark = self.meter.dark
-        status = view.forecast
-        if status is not None:
-            self.query_one("#live-quarter", ProgressBar).update(progress=status.seconds_in)
+        if view.forecast is not None:
+            self.query_one("#live-quarter", ProgressBar).update(progress=view.forecast.seconds_in)
         text = quarter_lines(view, dark)
         lines = text.plain.count("\n")  # the same number of lines (the seconds left change): no new layout
         self.query_one("#live-quarter-text", Static).update(text, layout=lines != self._quarter_lines)
