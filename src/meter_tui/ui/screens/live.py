@@ -240,7 +240,10 @@ class LiveScreen(MeterScreen):
             plt.plot(xs, [max(p, 0.0) for p in powers], fillx=True, marker="braille", color=rgb("import", dark))
             plt.plot(xs, [min(p, 0.0) for p in powers], fillx=True, marker="braille", color=rgb("export", dark))
         plt.hline(0.0, rgb("muted", dark))
-        ticks = zero_ticks(min((*powers, 0.0)), max((*powers, 0.1)), count=2)  # the zero line in sight, labelled
+        # The zero line in sight and labelled; a tick every other row at most: plotext drops labels that collide, in
+        # an order that changes from one process to the next.
+        rows = max(widget.size.height - 3, 2)  # the plot's rows: the box and the x axis's labels take three
+        ticks = zero_ticks(min((*powers, 0.0)), max((*powers, 0.1)), count=max(rows // 2 - 1, 1))
         plt.yticks(ticks, [f"{tick:g}" for tick in ticks])
         plt.ylim(ticks[0], ticks[-1])
         plt.xlim(-600, 0)
