@@ -490,3 +490,32 @@ def test_a_refused_line_is_never_remembered_by_the_parser_s_line_memory():
         parse_telegram(honest)
         with pytest.raises(ImplausibleError):
             parse_telegram(bad)
+
+
+def test_a_cable_that_lies_twice_about_the_year_files_no_quarter_in_2099(tmp_path: Path):
+    """Two CRC-valid telegrams stamped 2099 in a row (three stamped 2000) agree with each other, yet a clock a day
+    off needs ten in a row: no quarter in 2099 (the report would bill 73 years of fixed fees). A meter unread for
+    two days (the Pi off) is taken after ten telegrams, its energy exact."""
+    meter = Meter()
+    parts = [meter.honest(100)]
+    for stamps in (["990203100000W", "990203100001W"], ["000102000000W", "000102000001W", "000102000002W"]):
+        for stamp in stamps:
+            meter.tick()
+            parts.append(meter.frame(stamp))
+        parts.append(meter.honest(50))
+    parts.append(meter.honest(1, seconds=2 * 86_400, wh=9_000))
+    parts.append(meter.honest(20))
+    capture = tmp_path / "liar.cap"
+    capture.write_bytes(b"".join(parts))
+    done = run(tmp_path, "import", str(capture), "--db", str(tmp_path / "m.sqlite"))
+    assert done.returncode == 0, done.stderr
+    assert "(and the 1 after it) refused: meter time 26," in done.stderr
+    assert "(and the 2 after it) refused: meter time 2000-01-02" in done.stderr
+    assert "taken, the next 9 confirmed it: meter time 2 d" in done.stderr, done.stderr
+    connection = open_database(tmp_path / "m.sqlite", readonly=True)
+    try:
+        assert stored_wh(connection) == meter.energy_wh()
+        first, last = connection.execute("SELECT min(start), max(start) FROM quarter").fetchone()
+        assert START.timestamp() <= first and last < meter.moment.timestamp()
+    finally:
+        connection.close()

@@ -11,8 +11,10 @@ accepted (its time more than a quarter ahead, a register that went down, that ro
 carry in the time between, another meter's serial) is held back. The next telegram decides: if it follows the last
 accepted one, the held one was a glitch and is refused; if it continues the held one, the change is real (a clock
 set right, a new meter) and both are taken. So one telegram stamped 2099 never stops the history, a register that
-reads +0.9 kWh for one second is never counted, and a dip for one second is no meter swap. Every refusal is counted
-by reason (`IngestStats.refused`) and said (`on_refused`).
+reads +0.9 kWh for one second is never counted, and a dip for one second is no meter swap. A clock that jumps by
+more than a day needs ten telegrams in a row to agree (`FAR_CONFIRMATIONS`): two CRC-valid telegrams stamped 2099
+from a lying cable would otherwise file a quarter in 2099, and the reports would bill the 73 years between. Every
+refusal is counted by reason (`IngestStats.refused`) and said (`on_refused`).
 
 Writes are batched: everything since the last commit goes in one transaction at each 5-minute boundary of the
 meter clock (an SD card wears out at one commit a second), together with the registers it was computed from. A
@@ -36,6 +38,8 @@ from meter_tui.store.localtime import day_key, local_time
 FLUSH_SECONDS = 300
 GAP_SECONDS = 60
 MAX_STEP_SECONDS = 900  # a telegram up to a quarter after the last follows it; further ahead, it waits for the next
+FAR_SECONDS = 86_400  # a clock that jumps by more than a day, either way...
+FAR_CONFIRMATIONS = 10  # ...is taken once this many telegrams in a row agree (10 s on a 1 Hz meter); else 2
 MAX_FLOW_L_PER_HOUR = 40_000  # a G25 gas meter's most, more than any household's gas or water meter passes
 MBUS_AHEAD_SECONDS = 3600  # an M-Bus reading captured later than the telegram carrying it, by more: impossible
 PEAK_AHEAD_SECONDS = 3600  # the same for a month peak's time
@@ -107,7 +111,7 @@ class Ingestor:
         self._batch = self._state.time // FLUSH_SECONDS if self._state else None
         self.on_error: Callable[[str], None] | None = None
         self.on_refused: Callable[[str, str], None] | None = None  # (reason, what happened in words)
-        self._held: _Held | None = None
+        self._held: list[_Held] = []  # telegrams in a row that agree, waiting for enough of them to be taken
         self._mbus_held: dict[str, tuple[int, int]] = {}  # kind -> a reading (litres, capture) waiting for the next
         self._mbus_refused: dict[str, int] = {}  # kind -> capture time of the last reading refused (said once)
         self._failed = 0  # commits failed in a row (a full disk): each is retried at the next batch
@@ -160,29 +164,41 @@ class Ingestor:
             self._hold(_Held(now, registers, telegram.equipment_id, telegram, _powers(telegram), *why), False)
 
     def _hold(self, held: _Held, new_history: bool) -> None:
-        """Keep `held` back; take it with the one held before when it continues that one: two telegrams in a row
-        that agree make a new time or a new meter real, one alone does not."""
-        before = self._held
-        if before is None or _why_not(before, held.time, held.registers, held.equipment_id, held.powers, step=None):
+        """Keep `held` back; take the telegrams held once enough of them continue each other: two in a row that
+        agree make a new time or a new meter real, one alone does not (ten for a clock a day off)."""
+        chain = self._held
+        if not chain or _why_not(chain[-1], held.time, held.registers, held.equipment_id, held.powers, step=None):
             self._refuse_held("the telegram after it did not continue it")
-            self._held = held
+            self._held = [held]
             return
-        self._held = None
+        chain.append(held)
+        if len(chain) < self._confirmations(chain[0]):
+            return
+        self._held = []
         if not new_history:
-            self._say(
-                "confirmed", f"telegram of {_stamp(before.time)} taken, the next one confirmed it: {before.detail}"
-            )
-        self._accept(before.telegram, before.time, before.registers)
-        self._accept(held.telegram, held.time, held.registers)
+            after = "the next one" if len(chain) == 2 else f"the next {len(chain) - 1}"
+            first = chain[0]
+            self._say("confirmed", f"telegram of {_stamp(first.time)} taken, {after} confirmed it: {first.detail}")
+        for each in chain:
+            self._accept(each.telegram, each.time, each.registers)
         if new_history:
             self.flush()  # a new history's first commit at once: a kill now loses no register baseline
 
+    def _confirmations(self, first: _Held) -> int:
+        """How many telegrams in a row must agree before `first` (and those after it) are taken."""
+        if self._state is not None and abs(first.time - self._state.time) > FAR_SECONDS:
+            return FAR_CONFIRMATIONS
+        return 2
+
     def _refuse_held(self, why: str) -> None:
-        held, self._held = self._held, None
-        if held is not None:
-            self.stats.skipped += 1
-            self._count(held.reason)
-            self._say(held.reason, f"telegram of {_stamp(held.time)} refused: {held.detail}; {why}")
+        chain, self._held = self._held, []
+        if chain:
+            held = chain[0]
+            self.stats.skipped += len(chain)
+            for _ in chain:
+                self._count(held.reason)
+            more = f" (and the {len(chain) - 1} after it)" if len(chain) > 1 else ""
+            self._say(held.reason, f"telegram of {_stamp(held.time)}{more} refused: {held.detail}; {why}")
 
     def _count(self, reason: str) -> None:
         self.stats.refused[reason] = self.stats.refused.get(reason, 0) + 1
@@ -194,10 +210,10 @@ class Ingestor:
     def finish(self) -> bool:
         """The end of the input: a telegram still held is refused (nothing after it confirmed it), except the
         first telegram of a new history, which nothing contradicts. Then everything is committed."""
-        held = self._held
-        if held is not None and self._state is None:
-            self._held = None
-            self._accept(held.telegram, held.time, held.registers)
+        if self._held and self._state is None:
+            for held in self._held:
+                self._accept(held.telegram, held.time, held.registers)
+            self._held = []
         self._refuse_held("no telegram came after it to confirm it")
         return self.flush()
 
