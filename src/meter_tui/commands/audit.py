@@ -34,25 +34,42 @@ def run_audit(db: Path, export: Path, *, as_json: bool, fill: bool) -> int:
     return 0
 
 
+NAMES = {"registers": "P1", "history": "quarters", "fluvius": "Fluvius"}
+
+
 def _kwh(pair: Pair | None) -> str:
     return f"{pair[0] / 1000:.3f}/{pair[1] / 1000:.3f} kWh" if pair is not None else "nothing"
 
 
+def _flags(disagree: tuple[str, ...]) -> str:
+    """Which counts disagree, in the words of the text ('P1 vs quarters'), or nothing when all agree."""
+    pairs = [" vs ".join(NAMES[side] for side in pair.split("/")) for pair in disagree]
+    return f"  DIFFER: {', '.join(pairs)}" if pairs else ""
+
+
+def _three(registers: Pair | None, history: Pair, fluvius: Pair) -> str:
+    meter = _kwh(registers) if registers is not None else "no readings"
+    return f"P1 {meter}, quarters {_kwh(history)}, Fluvius {_kwh(fluvius)}"
+
+
 def _lines(export: Path, result: Audit) -> list[str]:
-    """Offset, month peaks, the days that differ, the first quarters that do, the count."""
-    lines = [*result.problems, f"{export.name} against the history, offtake/injection:"]
+    """Offset, each month's three counts and peaks, the days that differ, the first quarters that do, the count."""
+    lines = [*result.problems, f"{export.name}: the meter's registers (P1), the history's quarters and Fluvius, "
+             "offtake/injection:"]  # fmt: skip
     offset = result.offset_quarters
     lines.append("clock: the quarters line up" if offset == 0 else
                  f"clock: Fluvius's quarters match the history's {abs(offset)} quarter(s) "
                  f"{'later' if offset > 0 else 'earlier'}: the meter's clock and Fluvius's differ by "
                  f"{abs(offset) * 15} minutes; the quarters are compared so shifted")  # fmt: skip
-    for m in result.months:
-        words = [f"{kw:.3f} kW" if kw is not None else "no data" for kw in (m.fluvius_peak_kw, m.history_peak_kw)]
-        lines.append(f"{m.month:%Y-%m}: month peak Fluvius {words[0]}, history {words[1]}")
-    for d in result.days:
-        if d.differing:
-            lines.append(f"{d.day}: Fluvius {_kwh(d.fluvius)} ({d.fluvius_quarters} quarters), history "
-                         f"{_kwh(d.history)} ({d.history_quarters}): {d.differing} quarters differ")  # fmt: skip
+    lines.extend(_month_lines(result))
+    flagged = [d for d in result.days if d.differing or d.disagree]
+    for d in flagged:
+        quarters = f" ({d.differing} quarters differ)" if d.differing else ""
+        lines.append(f"{d.day}: {_three(d.registers, d.history, d.fluvius)}{_flags(d.disagree)}{quarters}")
+    agreeing = len(result.days) - len(flagged)
+    known = sum(1 for d in result.days if d.registers is not None)
+    lines.append(f"{agreeing} of {len(result.days)} days agree within 0.001 kWh; P1 readings for {known} of them "
+                 "(kept from the first telegram of each day recorded by this version on)")  # fmt: skip
     for start, theirs, ours in result.differences[:SHOWN]:
         lines.append(f"  {local_time(start):%Y-%m-%d %H:%M%z}: Fluvius {_kwh(theirs)}, history {_kwh(ours)}")
     if result.difference_count > SHOWN:
@@ -61,4 +78,14 @@ def _lines(export: Path, result: Audit) -> list[str]:
                  else "every quarter agrees within 0.001 kWh")  # fmt: skip
     if result.filled:
         lines.append(f"filled {result.filled:,} quarters from the export where the history had none")
+    return lines
+
+
+def _month_lines(result: Audit) -> list[str]:
+    lines = []
+    for m in result.months:
+        peaks = [f"{kw:.3f} kW" if kw is not None else "no data" for kw in (m.fluvius_peak_kw, m.history_peak_kw)]
+        partial = f" (P1 readings for {m.register_days} of {m.days} days)" if m.registers is None else ""
+        lines.append(f"{m.month:%Y-%m}: {_three(m.registers, m.history, m.fluvius)}{partial}{_flags(m.disagree)}; "
+                     f"month peak Fluvius {peaks[0]}, history {peaks[1]}")  # fmt: skip
     return lines

@@ -82,6 +82,17 @@ _MIGRATIONS: list[str | Callable[[sqlite3.Connection], bool]] = [
     );
     """,
     migrate_rows,  # raw_telegram (a row of 1 kB per telegram) -> raw_block (5-minute batches, zlib)
+    # The meter's own registers at each local day's start, kept for good (raw telegrams go after 7 days): `audit`
+    # holds their daily difference against the quarters and Fluvius's export.
+    """
+    CREATE TABLE day_reading (
+        day INTEGER PRIMARY KEY,            -- local (Brussels) date as YYYYMMDD
+        time INTEGER NOT NULL,              -- UTC epoch seconds (meter clock) of the day's first accepted telegram
+        import_day_wh INTEGER, import_night_wh INTEGER, export_day_wh INTEGER, export_night_wh INTEGER,
+        gas_l INTEGER, water_l INTEGER,     -- the last M-Bus captures accepted by then
+        equipment_id TEXT
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(_MIGRATIONS)
