@@ -122,7 +122,8 @@ def test_the_three_way_audit_finds_every_difference_and_nothing_else(tmp_path: P
         by_day["2026-04-02"]["history_injection_kwh"] + 0.25)  # fmt: skip
     text = meter_tui(tmp_path, "audit", str(export)).stdout
     assert text.count("DIFFER: P1 vs Fluvius, Fluvius vs quarters") == 5 and "P1 vs quarters" not in text
-    assert "1 of 4 days agree within 0.001 kWh; P1 readings for 4 of them" in text
+    assert "1 of 4 days agree within 0.001 kWh; the meter's registers known for 4 of them" in text
+    assert "Fluvius nothing  DIFFER" in text and "(1 quarter differs)" in text
 
 
 def test_a_day_begun_before_a_restart_gets_no_later_reading_as_its_first(tmp_path: Path):

@@ -47,7 +47,8 @@ def _flags(disagree: tuple[str, ...]) -> str:
     return f"  DIFFER: {', '.join(pairs)}" if pairs else ""
 
 
-def _three(registers: Pair | None, history: Pair, fluvius: Pair) -> str:
+def _three(registers: Pair | None, history: Pair, fluvius: Pair | None) -> str:
+    """The three counts; a day Fluvius has no quarter of says 'nothing' rather than 0.000."""
     meter = _kwh(registers) if registers is not None else "no readings"
     return f"P1 {meter}, quarters {_kwh(history)}, Fluvius {_kwh(fluvius)}"
 
@@ -64,12 +65,13 @@ def _lines(export: Path, result: Audit) -> list[str]:
     lines.extend(_month_lines(result))
     flagged = [d for d in result.days if d.differing or d.disagree]
     for d in flagged:
-        quarters = f" ({d.differing} quarters differ)" if d.differing else ""
-        lines.append(f"{d.day}: {_three(d.registers, d.history, d.fluvius)}{_flags(d.disagree)}{quarters}")
+        quarters = f" ({d.differing} quarter{'s differ' if d.differing > 1 else ' differs'})" if d.differing else ""
+        fluvius = d.fluvius if d.fluvius_quarters else None
+        lines.append(f"{d.day}: {_three(d.registers, d.history, fluvius)}{_flags(d.disagree)}{quarters}")
     agreeing = len(result.days) - len(flagged)
     known = sum(1 for d in result.days if d.registers is not None)
-    lines.append(f"{agreeing} of {len(result.days)} days agree within 0.001 kWh; P1 readings for {known} of them "
-                 "(kept from the first telegram of each day recorded by this version on)")  # fmt: skip
+    lines.append(f"{agreeing} of {len(result.days)} days agree within 0.001 kWh; the meter's registers known for "
+                 f"{known} of them (its first telegram of the day and of the next one recorded)")  # fmt: skip
     for start, theirs, ours in result.differences[:SHOWN]:
         lines.append(f"  {local_time(start):%Y-%m-%d %H:%M%z}: Fluvius {_kwh(theirs)}, history {_kwh(ours)}")
     if result.difference_count > SHOWN:
