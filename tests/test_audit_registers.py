@@ -5,6 +5,7 @@ differences are computed here from the telegrams themselves, not by meter-tui's 
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -146,3 +147,22 @@ def test_a_day_begun_before_a_restart_gets_no_later_reading_as_its_first(tmp_pat
     rows = connection.execute("SELECT day, time, equipment_id FROM day_reading").fetchall()
     connection.close()
     assert [row[:2] for row in rows] == [(20260331, int(midnight(FIRST).timestamp()) + 86400 + 59)] and rows[0][2]
+
+
+def test_a_history_without_day_readings_is_audited_on_two_counts(tmp_path: Path):
+    """A history of a meter-tui before day readings, opened read-only (not migrated): the P1 count is said unknown,
+    the quarters and the export are still held against each other."""
+    telegrams = simulated_capture(tmp_path / "meter.p1")
+    assert meter_tui(tmp_path, "import", str(tmp_path / "meter.p1")).returncode == 0
+    with sqlite3.connect(tmp_path / "h.sqlite") as connection:
+        connection.execute("DROP TABLE day_reading")
+        connection.execute("PRAGMA user_version = 3")
+    export = fluvius_export(tmp_path / "fluvius.csv", quarters_of(readings(telegrams)), changed=CHANGED,
+                            drop=DROPPED, shift=timedelta(0))  # fmt: skip
+    done = meter_tui(tmp_path, "audit", str(export), "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert all(d["registers_offtake_kwh"] is None and "registers/history" not in d["disagree"] for d in result["days"])
+    assert [d["date"] for d in result["days"] if d["disagree"]] == ["2026-03-31", "2026-04-01", "2026-04-02"]
+    assert [m["register_days"] for m in result["months"]] == [0, 0]
+    assert "the meter's registers known for 0 of them" in meter_tui(tmp_path, "audit", str(export)).stdout
