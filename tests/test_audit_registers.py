@@ -115,6 +115,9 @@ def test_the_three_way_audit_finds_every_difference_and_nothing_else(tmp_path: P
     assert {day: d["disagree"] for day, d in by_day.items() if d["disagree"]} == {
         day: ["registers/fluvius", "fluvius/history"] for day in wrong}  # fmt: skip
     march, april = result["months"]
+    for month, number in ((march, 3), (april, 4)):  # the meter's own month peak, as its last telegram says it
+        last = parse_telegram([raw for raw in telegrams if f"0-0:1.0.0(260{number}".encode() in raw][-1]).month_peak
+        assert last is not None and month["meter_peak_kw"] == last.kw
     assert (march["days"], march["register_days"], april["days"], april["register_days"]) == (2, 2, 2, 2)
     for month in (march, april):
         assert month["disagree"] == ["registers/fluvius", "fluvius/history"]

@@ -86,8 +86,9 @@ def _lines(export: Path, result: Audit) -> list[str]:
 def _month_lines(result: Audit) -> list[str]:
     lines = []
     for m in result.months:
-        peaks = [f"{kw:.3f} kW" if kw is not None else "no data" for kw in (m.fluvius_peak_kw, m.history_peak_kw)]
+        peaks = [f"{kw:.3f} kW" if kw is not None else "no data"
+                 for kw in (m.meter_peak_kw, m.fluvius_peak_kw, m.history_peak_kw)]  # fmt: skip
         partial = f" (P1 readings for {m.register_days} of {m.days} days)" if m.registers is None else ""
         lines.append(f"{m.month:%Y-%m}: {_three(m.registers, m.history, m.fluvius)}{partial}{_flags(m.disagree)}; "
-                     f"month peak Fluvius {peaks[0]}, history {peaks[1]}")  # fmt: skip
+                     f"month peak P1 {peaks[0]}, Fluvius {peaks[1]}, quarters {peaks[2]}")  # fmt: skip
     return lines

@@ -63,6 +63,7 @@ class AuditMonth:
     registers: Pair | None = None  # only when every audited day of the month has its register difference
     days: int = 0
     register_days: int = 0
+    meter_peak_kw: float | None = None  # the meter's own 1-0:1.6.0 / 0-0:98.1.0 for the month (all of it)
 
     @property
     def disagree(self) -> tuple[str, ...]:
@@ -133,6 +134,8 @@ def audit(connection: sqlite3.Connection, path: Path, *, fill: bool = False) -> 
     first, last = min(aligned), max(aligned)
     _compare(result, aligned, {start: pair for start, pair in around.items() if first <= start <= last})
     _with_registers(result, day_readings(connection, result.days[0].day, next_day(result.days[-1].day)))
+    meter = dict(connection.execute("SELECT month, kw FROM month_peak WHERE source = 'meter'").fetchall())
+    result.months = [replace(m, meter_peak_kw=meter.get(f"{m.month:%Y-%m}")) for m in result.months]
     if fill:  # at Fluvius's own times: the export is what the bill is made of
         absent = {start: values for start, values in quarters.items() if start in fluvius and start not in around}
         result.filled = len(absent)
@@ -226,8 +229,8 @@ def audit_json(result: Audit) -> dict[str, Any]:
         ],
         "months": [
             {"month": m.month.strftime("%Y-%m"), **_counts(m.registers, m.history, m.fluvius), "days": m.days,
-             "register_days": m.register_days, "disagree": list(m.disagree), "fluvius_peak_kw": m.fluvius_peak_kw,
-             "history_peak_kw": m.history_peak_kw}
+             "register_days": m.register_days, "disagree": list(m.disagree), "meter_peak_kw": m.meter_peak_kw,
+             "fluvius_peak_kw": m.fluvius_peak_kw, "history_peak_kw": m.history_peak_kw}
             for m in result.months
         ],
         "differences": [
