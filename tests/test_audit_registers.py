@@ -169,3 +169,27 @@ def test_a_history_without_day_readings_is_audited_on_two_counts(tmp_path: Path)
     assert [d["date"] for d in result["days"] if d["disagree"]] == ["2026-03-31", "2026-04-01", "2026-04-02"]
     assert [m["register_days"] for m in result["months"]] == [0, 0]
     assert "the meter's registers known for 0 of them" in meter_tui(tmp_path, "audit", str(export)).stdout
+
+
+def test_a_night_without_telegrams_is_said_where_the_p1_count_spans_it(tmp_path: Path):
+    """No telegram from 23:00 to 09:00 (the cable out): the history puts the night's energy in the 09:00 quarter,
+    Fluvius has the true quarters; the P1 count of the first day runs to 09:00 the next and says so, and the two
+    days' P1 counts together are Fluvius's."""
+    telegrams = simulated_capture(tmp_path / "full.p1")
+    cut = (midnight(DROPPED) - timedelta(hours=1)).timestamp(), (midnight(DROPPED) + timedelta(hours=9)).timestamp()
+    kept = [raw for raw, (when, _) in zip(telegrams, readings(telegrams), strict=True) if not cut[0] < when < cut[1]]
+    (tmp_path / "meter.p1").write_bytes(b"".join(kept))
+    assert meter_tui(tmp_path, "import", str(tmp_path / "meter.p1")).returncode == 0
+    export = fluvius_export(tmp_path / "fluvius.csv", quarters_of(readings(telegrams)), changed={},
+                            drop=date(2000, 1, 1), shift=timedelta(0))  # fmt: skip
+    result = json.loads(meter_tui(tmp_path, "audit", str(export), "--json").stdout)
+    by_day = {d["date"]: d for d in result["days"]}
+    assert {day: d["disagree"] for day, d in by_day.items() if d["disagree"]} == {
+        "2026-03-31": ["registers/history", "registers/fluvius", "fluvius/history"],
+        "2026-04-01": ["registers/history", "registers/fluvius", "fluvius/history"]}  # fmt: skip
+    assert by_day["2026-03-31"]["registers_read"] == ["2026-03-31T00:00:00+02:00", "2026-04-01T09:00:59+02:00"]
+    two = [by_day[day] for day in ("2026-03-31", "2026-04-01")]
+    assert abs(sum(d["registers_offtake_kwh"] - d["fluvius_offtake_kwh"] for d in two)) <= 0.002 + 1e-9
+    text = meter_tui(tmp_path, "audit", str(export)).stdout
+    assert "(P1 read 2026-03-31 00:00 to 2026-04-01 09:00)" in text
+    assert "(P1 read 2026-04-01 09:00 to 2026-04-02 00:00)" in text and text.count("(P1 read") == 2

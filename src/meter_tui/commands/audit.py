@@ -4,12 +4,14 @@ terminal, or as JSON."""
 from __future__ import annotations
 
 import json
+from datetime import time
 from pathlib import Path
 
-from meter_tui.services.audit import Audit, Pair, audit, audit_json
+from meter_tui.services.audit import Audit, AuditDay, Pair, audit, audit_json
 from meter_tui.store.database import StoreError, open_database
 from meter_tui.store.localtime import local_time
 
+LATE = time(0, 1)  # a day's first reading after this: its telegrams did not start at midnight
 SHOWN = 10  # differing quarters listed in the text; --json lists more, and both count them all
 
 
@@ -53,6 +55,15 @@ def _three(registers: Pair | None, history: Pair, fluvius: Pair | None) -> str:
     return f"P1 {meter}, quarters {_kwh(history)}, Fluvius {_kwh(fluvius)}"
 
 
+def _late(day: AuditDay) -> str:
+    """The readings' times when one is not in the first minute of its day: the P1 count then spans other hours
+    (no telegram at midnight), which explains a difference with the quarters."""
+    if day.readings is None or all(local_time(t).time() < LATE for t in day.readings):
+        return ""
+    first, after = (local_time(t) for t in day.readings)
+    return f" (P1 read {first:%Y-%m-%d %H:%M} to {after:%Y-%m-%d %H:%M})"
+
+
 def _lines(export: Path, result: Audit) -> list[str]:
     """Offset, each month's three counts and peaks, the days that differ, the first quarters that do, the count."""
     lines = [*result.problems, f"{export.name}: the meter's registers (P1), the history's quarters and Fluvius, "
@@ -67,7 +78,7 @@ def _lines(export: Path, result: Audit) -> list[str]:
     for d in flagged:
         quarters = f" ({d.differing} quarter{'s differ' if d.differing > 1 else ' differs'})" if d.differing else ""
         fluvius = d.fluvius if d.fluvius_quarters else None
-        lines.append(f"{d.day}: {_three(d.registers, d.history, fluvius)}{_flags(d.disagree)}{quarters}")
+        lines.append(f"{d.day}: {_three(d.registers, d.history, fluvius)}{_late(d)}{_flags(d.disagree)}{quarters}")
     agreeing = len(result.days) - len(flagged)
     known = sum(1 for d in result.days if d.registers is not None)
     lines.append(f"{agreeing} of {len(result.days)} days agree within 0.001 kWh; the meter's registers known for "

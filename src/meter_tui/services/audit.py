@@ -47,6 +47,7 @@ class AuditDay:
     history_quarters: int
     differing: int  # quarters that differ (or that one side lacks)
     registers: Pair | None = None  # as the meter's registers say (None without a reading at both ends)
+    readings: tuple[int, int] | None = None  # the times of the two readings (a late one spans other hours)
 
     @property
     def disagree(self) -> tuple[str, ...]:
@@ -182,8 +183,13 @@ def register_difference(this: DayReading | None, after: DayReading | None) -> Pa
 
 def _with_registers(result: Audit, readings: dict[date, DayReading]) -> None:
     """Each day's register difference beside its quarters, and the months' sums of the three counts."""
-    result.days = [replace(d, registers=register_difference(readings.get(d.day), readings.get(next_day(d.day))))
-                   for d in result.days]  # fmt: skip
+    days = []
+    for d in result.days:
+        this, after = readings.get(d.day), readings.get(next_day(d.day))
+        registers = register_difference(this, after)
+        span = (this.time, after.time) if registers is not None and this and after else None
+        days.append(replace(d, registers=registers, readings=span))
+    result.days = days
     by_month: dict[date, list[AuditDay]] = {}
     for d in result.days:
         by_month.setdefault(d.day.replace(day=1), []).append(d)
@@ -224,7 +230,8 @@ def audit_json(result: Audit) -> dict[str, Any]:
         "days": [
             {"date": d.day.isoformat(), **_counts(d.registers, d.history, d.fluvius),
              "fluvius_quarters": d.fluvius_quarters, "history_quarters": d.history_quarters,
-             "differing_quarters": d.differing, "disagree": list(d.disagree)}
+             "differing_quarters": d.differing, "disagree": list(d.disagree),
+             "registers_read": [local_time(t).isoformat() for t in d.readings] if d.readings else None}
             for d in result.days
         ],
         "months": [
