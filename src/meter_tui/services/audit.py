@@ -1,5 +1,7 @@
-"""`meter-tui audit FLUVIUS.csv`: the history's quarters held against Fluvius's own export of the same days, quarter
-by quarter, so that a household can show where the two disagree before it disputes a bill.
+"""`meter-tui audit FLUVIUS.csv`: three counts of the same days side by side, so that a household can show where
+they disagree before it disputes a bill: the meter's own registers (the difference of its readings at the first
+telegram of a day and of the next day, kept by the ingest for good), the history's quarters, and Fluvius's export.
+The quarters are also held against the export quarter by quarter.
 
 A quarter differs when its offtake or injection differs by more than 0.001 kWh (both sides are whole Wh), or when
 one side has it and the other does not. When the quarters line up better shifted by whole quarters, the meter's
@@ -9,19 +11,31 @@ clock and Fluvius's differ: that shift is said, as the clock offset, rather than
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from meter_tui.store.fluvius import FluviusResult, Quarters, export_batches, store_export
-from meter_tui.store.localtime import date_of, day_key, local_time
+from meter_tui.store.localtime import date_of, day_key, local_time, next_day
+from meter_tui.store.queries import DayReading, day_readings
 
 TOLERANCE_WH = 1  # 0.001 kWh: the resolution of both the export and the store
 MAX_SHIFT = 8  # quarters either way tried for a clock offset (two hours)
 DIFFERENCES_KEPT = 50
 
 Pair = tuple[int, int]  # offtake Wh, injection Wh of one quarter
+
+
+# The pairs of counts compared, named as in --json: the meter's registers, the history's quarters, Fluvius's export.
+PAIRS = (("registers", "history"), ("registers", "fluvius"), ("fluvius", "history"))
+
+
+def disagreeing(registers: Pair | None, history: Pair, fluvius: Pair) -> tuple[str, ...]:
+    """The pairs whose offtake or injection differ by more than 0.001 kWh (registers only where known)."""
+    sides = {"registers": registers, "history": history, "fluvius": fluvius}
+    return tuple(f"{a}/{b}" for a, b in PAIRS if sides[a] is not None and not _same(sides[a], sides[b]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +46,12 @@ class AuditDay:
     fluvius_quarters: int
     history_quarters: int
     differing: int  # quarters that differ (or that one side lacks)
+    registers: Pair | None = None  # as the meter's registers say (None without a reading at both ends)
+    readings: tuple[int, int] | None = None  # the times of the two readings (a late one spans other hours)
+
+    @property
+    def disagree(self) -> tuple[str, ...]:
+        return disagreeing(self.registers, self.history, self.fluvius)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +59,16 @@ class AuditMonth:
     month: date
     fluvius_peak_kw: float | None
     history_peak_kw: float | None
+    fluvius: Pair = (0, 0)  # the sums of the month's audited days
+    history: Pair = (0, 0)
+    registers: Pair | None = None  # only when every audited day of the month has its register difference
+    days: int = 0
+    register_days: int = 0
+    meter_peak_kw: float | None = None  # the meter's own 1-0:1.6.0 / 0-0:98.1.0 for the month (all of it)
+
+    @property
+    def disagree(self) -> tuple[str, ...]:
+        return disagreeing(self.registers, self.history, self.fluvius)
 
 
 @dataclass(slots=True)
@@ -104,6 +134,9 @@ def audit(connection: sqlite3.Connection, path: Path, *, fill: bool = False) -> 
     aligned = {start + shift: pair for start, pair in fluvius.items()}
     first, last = min(aligned), max(aligned)
     _compare(result, aligned, {start: pair for start, pair in around.items() if first <= start <= last})
+    _with_registers(result, day_readings(connection, result.days[0].day, next_day(result.days[-1].day)))
+    meter = dict(connection.execute("SELECT month, kw FROM month_peak WHERE source = 'meter'").fetchall())
+    result.months = [replace(m, meter_peak_kw=meter.get(f"{m.month:%Y-%m}")) for m in result.months]
     if fill:  # at Fluvius's own times: the export is what the bill is made of
         absent = {start: values for start, values in quarters.items() if start in fluvius and start not in around}
         result.filled = len(absent)
@@ -136,23 +169,75 @@ def _compare(result: Audit, fluvius: dict[int, Pair], history: dict[int, Pair]) 
                      for month, p in peaks.items()]  # fmt: skip
 
 
+def register_difference(this: DayReading | None, after: DayReading | None) -> Pair | None:
+    """A day's offtake and injection by the meter's own registers: the next day's first reading less this day's.
+    None without both, across a change of meter, or where a register is unknown or went down (a reset)."""
+    if this is None or after is None or this.equipment_id != after.equipment_id:
+        return None
+    pairs = zip(this.registers_wh, after.registers_wh, strict=True)
+    deltas = [b - a for a, b in pairs if a is not None and b is not None]
+    if len(deltas) != len(this.registers_wh) or min(deltas) < 0:
+        return None
+    return (deltas[0] + deltas[1], deltas[2] + deltas[3])
+
+
+def _with_registers(result: Audit, readings: dict[date, DayReading]) -> None:
+    """Each day's register difference beside its quarters, and the months' sums of the three counts."""
+    days = []
+    for d in result.days:
+        this, after = readings.get(d.day), readings.get(next_day(d.day))
+        registers = register_difference(this, after)
+        span = (this.time, after.time) if registers is not None and this and after else None
+        days.append(replace(d, registers=registers, readings=span))
+    result.days = days
+    by_month: dict[date, list[AuditDay]] = {}
+    for d in result.days:
+        by_month.setdefault(d.day.replace(day=1), []).append(d)
+    months = []
+    for m in result.months:
+        days = by_month.get(m.month, [])
+        known = [d.registers for d in days if d.registers is not None]
+        months.append(replace(m, fluvius=_sum(d.fluvius for d in days), history=_sum(d.history for d in days),
+                              registers=_sum(known) if len(known) == len(days) else None, days=len(days),
+                              register_days=len(known)))  # fmt: skip
+    result.months = months
+
+
+def _sum(pairs: Iterable[Pair]) -> Pair:
+    total = [0, 0]
+    for offtake, injection in pairs:
+        total[0] += offtake
+        total[1] += injection
+    return (total[0], total[1])
+
+
 def _kwh(pair: Pair | None) -> list[float] | None:
     return [pair[0] / 1000, pair[1] / 1000] if pair is not None else None
+
+
+def _counts(registers: Pair | None, history: Pair, fluvius: Pair) -> dict[str, float | None]:
+    """The three counts in kWh under their --json names (the registers' null where unknown)."""
+    counts: dict[str, float | None] = {}
+    for name, pair in (("registers", registers), ("history", history), ("fluvius", fluvius)):
+        counts[f"{name}_offtake_kwh"] = pair[0] / 1000 if pair is not None else None
+        counts[f"{name}_injection_kwh"] = pair[1] / 1000 if pair is not None else None
+    return counts
 
 
 def audit_json(result: Audit) -> dict[str, Any]:
     return {
         "clock_offset_quarters": result.offset_quarters,
         "days": [
-            {"date": d.day.isoformat(), "fluvius_offtake_kwh": d.fluvius[0] / 1000,
-             "fluvius_injection_kwh": d.fluvius[1] / 1000, "history_offtake_kwh": d.history[0] / 1000,
-             "history_injection_kwh": d.history[1] / 1000, "fluvius_quarters": d.fluvius_quarters,
-             "history_quarters": d.history_quarters, "differing_quarters": d.differing}
+            {"date": d.day.isoformat(), **_counts(d.registers, d.history, d.fluvius),
+             "fluvius_quarters": d.fluvius_quarters, "history_quarters": d.history_quarters,
+             "differing_quarters": d.differing, "disagree": list(d.disagree),
+             "registers_read": [local_time(t).isoformat() for t in d.readings] if d.readings else None}
             for d in result.days
         ],
         "months": [
-            {"month": m.month.strftime("%Y-%m"), "fluvius_peak_kw": m.fluvius_peak_kw,
-             "history_peak_kw": m.history_peak_kw}
+            {"month": m.month.strftime("%Y-%m"), **_counts(m.registers, m.history, m.fluvius), "days": m.days,
+             "register_days": m.register_days, "disagree": list(m.disagree), "meter_peak_kw": m.meter_peak_kw,
+             "fluvius_peak_kw": m.fluvius_peak_kw, "history_peak_kw": m.history_peak_kw}
             for m in result.months
         ],
         "differences": [

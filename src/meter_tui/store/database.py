@@ -90,6 +90,17 @@ _MIGRATIONS: list[str | Callable[[sqlite3.Connection], bool]] = [
         text TEXT NOT NULL
     );
     """,
+    # The meter's own registers at each local day's start, kept for good (raw telegrams go after 7 days): `audit`
+    # holds their daily difference against the quarters and Fluvius's export.
+    """
+    CREATE TABLE day_reading (
+        day INTEGER PRIMARY KEY,            -- local (Brussels) date as YYYYMMDD
+        time INTEGER NOT NULL,              -- UTC epoch seconds (meter clock) of the day's first accepted telegram
+        import_day_wh INTEGER, import_night_wh INTEGER, export_day_wh INTEGER, export_night_wh INTEGER,
+        gas_l INTEGER, water_l INTEGER,     -- the last M-Bus captures accepted by then
+        equipment_id TEXT
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(_MIGRATIONS)

@@ -19,7 +19,9 @@ refusal is counted by reason (`IngestStats.refused`) and said (`on_refused`).
 Writes are batched: everything since the last commit goes in one transaction at each 5-minute boundary of the
 meter clock (an SD card wears out at one commit a second), together with the registers it was computed from. A
 crash loses at most the raw telegrams of that batch; its energy is found again from the registers at the next
-telegram, and the database is never left half written.
+telegram, and the database is never left half written. The registers of each local day's first accepted telegram
+go in the same transaction to `day_reading`, kept for good: the meter's own count of a day, which `audit` holds
+against the quarters and Fluvius's export long after the raw telegrams are gone.
 """
 
 from __future__ import annotations
@@ -107,6 +109,7 @@ class Ingestor:
         self._raw: list[tuple[int, bytes]] = []
         self._peaks: dict[str, tuple[float, int | None]] = {}
         self._segments: list[tuple[int, str]] = []
+        self._day_readings: list[tuple[int | str | None, ...]] = []  # a local day's first telegram
         self._state = self._load_state()
         self._batch = self._state.time // FLUSH_SECONDS if self._state else None
         self.on_error: Callable[[str], None] | None = None
@@ -241,6 +244,9 @@ class Ingestor:
         gas = self._mbus(state.gas if state else None, telegram.gas, "gas", now)
         water = self._mbus(state.water if state else None, telegram.water, "water", now)
         self._peaks_from(telegram)
+        if state is None or day_key(state.time) != day_key(now):  # the day's first: its registers kept for good
+            litres = [reading[0] if reading else None for reading in (gas, water)]
+            self._day_readings.append((day_key(now), now, *registers, *litres, telegram.equipment_id))
         if self.keep_raw:
             self._raw.append((now, telegram.raw))
             if len(self._raw) > MAX_PENDING_RAW:  # writes fail for long: memory bounded, energy is kept all the same
@@ -388,6 +394,7 @@ class Ingestor:
         self._raw.clear()
         self._peaks.clear()
         self._segments.clear()
+        self._day_readings.clear()
         return True
 
     def _write(self, connection: sqlite3.Connection) -> None:
@@ -425,6 +432,11 @@ class Ingestor:
             [(month, kw, when) for month, (kw, when) in self._peaks.items()],
         )
         connection.executemany("INSERT INTO segment (time, reason) VALUES (?, ?)", self._segments)
+        connection.executemany(  # a day's first reading stays the first: a clock set back adds none
+            "INSERT OR IGNORE INTO day_reading (day, time, import_day_wh, import_night_wh, export_day_wh,"
+            " export_night_wh, gas_l, water_l, equipment_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            self._day_readings,
+        )
         if self._raw:
             raw.write_block(connection, self._raw)  # the batch's telegrams compressed together
             raw.forget_before(connection, self._raw[-1][0] - self.raw_days * 86400)
