@@ -433,12 +433,14 @@ class SimulatedMeter:
 
     def run_until(self, end: datetime, *, every: int = 60) -> Iterator[bytes]:
         """Count on to `end` fast, a minute at a time where a minute starts, with a telegram at the last second of
-        every `every` seconds (a multiple of 60): a history in a fraction of the time a second at a time takes."""
+        every `every` seconds (a multiple of 60) and at `end`: a history in a fraction of the time a second at a time
+        takes, whose last telegram is the meter as it is at `end`, so that a live demo going on from it a second
+        later brings no minute of energy that looks like a gap."""
         stop = int(end.timestamp())
         while self._utc < stop:
             utc = self._utc
             span = 60 if utc % 60 == 0 and utc + 60 <= stop else 1
-            raw = self.step(send=(utc + span) % every == 0, span=span)
+            raw = self.step(send=(utc + span) % every == 0 or utc + span >= stop, span=span)
             if raw:
                 yield raw
 
