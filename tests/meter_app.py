@@ -104,6 +104,13 @@ async def settle(pilot, telegrams: int = LIVE_SECONDS) -> None:
     await pilot.pause(0.1)
 
 
+async def open_screen(pilot, key: str) -> None:
+    """Every telegram through, then the screen of `key`, its views drawn."""
+    await settle(pilot)
+    await pilot.press(key)
+    await settle(pilot)
+
+
 def over_the_peak(live: tuple[bytes, ...], count: int = 20) -> tuple[bytes, ...]:
     """The fixture's live telegrams with the last `count` drawing 14 kW, their quarter already at 11.5 kW: above
     the month peak (9.972 kW), as when the car charger starts during cooking. The CRC is made anew."""

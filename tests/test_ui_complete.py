@@ -21,7 +21,7 @@ from meter_tui.sources.feed import FeedState, StatusEvent, TelegramEvent
 from meter_tui.sources.hub import HubEvent
 from meter_tui.ui.app import create_app, ellipsized
 from meter_tui.ui.widgets.axes import zero_ticks
-from tests.meter_app import LIVE_SECONDS, LIVE_START, build_fixture, live_events, make_app, settle
+from tests.meter_app import LIVE_SECONDS, LIVE_START, build_fixture, live_events, make_app, open_screen, settle
 
 
 @pytest.fixture(scope="module")
@@ -38,9 +38,7 @@ def shown(widget: Widget) -> str:
 async def test_at_80x24_the_history_table_scrolls_to_the_year_and_the_totals_by_named_keys(fixture, tmp_path: Path):
     app = make_app(fixture, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("h")
-        await settle(pilot)
+        await open_screen(pilot, "h")
         table = app.screen.query_one("#usage", DataTable)
         assert table.max_scroll_x > 0 and table.max_scroll_y > 0  # the year and the totals are beyond the panel
         assert "2026" not in shown(table) and "Utilities" not in shown(table)
@@ -76,9 +74,7 @@ async def test_the_key_help_wraps_instead_of_cutting_at_80_columns(fixture, tmp_
 async def test_the_telegram_screen_gives_the_value_its_room_before_the_description(fixture, tmp_path: Path):
     app = make_app(fixture, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("t")
-        await settle(pilot)
+        await open_screen(pilot, "t")
         table = app.screen.query_one("#objects", DataTable)
         labels = [column.label.plain for column in table.columns.values()]
         assert labels == ["OBIS", "Name", "Value", "Description"]
@@ -129,9 +125,7 @@ async def test_the_selected_event_is_shown_whole(fixture, tmp_path: Path):
 
 
 async def open_settings(pilot) -> None:
-    await settle(pilot)
-    await pilot.press("s")
-    await settle(pilot)
+    await open_screen(pilot, "s")
 
 
 def note(app, field: str) -> str:

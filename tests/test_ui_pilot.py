@@ -26,7 +26,7 @@ from meter_tui.ui.screens.peak import PeakScreen
 from meter_tui.ui.screens.settings import SettingsScreen
 from meter_tui.ui.screens.telegram import TelegramScreen
 from meter_tui.ui.widgets.tables import show_rows
-from tests.meter_app import LIVE_START, SOURCE, build_fixture, live_events, make_app, settle
+from tests.meter_app import LIVE_START, SOURCE, build_fixture, live_events, make_app, open_screen, settle
 
 
 @pytest.fixture(scope="module")
@@ -62,9 +62,7 @@ async def edit(pilot, field: str, value: str) -> None:
 async def test_a_valid_price_is_saved_atomically_and_every_cost_follows(fixture, tmp_path: Path):
     app = make_app(fixture, tmp_path)
     async with app.run_test(size=(160, 50)) as pilot:
-        await settle(pilot)
-        await pilot.press("h")
-        await settle(pilot)
+        await open_screen(pilot, "h")
         before = app.session.columns(LIVE_START.date())
         await pilot.press("s")
         await settle(pilot)
@@ -117,9 +115,7 @@ async def test_a_broken_rates_file_is_refused_and_the_example_prices_are_used(fi
     (tmp_path / "rates.json").write_text('{"Electricity": {"+": {"Day": "a lot"}}}')
     app = make_app(fixture, tmp_path)
     async with app.run_test(size=(160, 50)) as pilot:
-        await settle(pilot)
-        await pilot.press("s")
-        await settle(pilot)
+        await open_screen(pilot, "s")
         message = str(app.screen.query_one("#rates-message", Static).render())
         assert "Refused" in message and "rates.json" in message and "Electricity" in message
         assert app.prices is not None and app.prices.book.current.import_day == 0.31

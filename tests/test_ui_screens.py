@@ -14,19 +14,12 @@ from textual.widgets import Button, Input, Label, Static
 
 from meter_tui.ui.screens.live import LiveScreen
 from meter_tui.ui.screens.peak import PeakScreen
-from tests.meter_app import LIVE_START, build_fixture, make_app, over_the_peak, settle
+from tests.meter_app import LIVE_START, build_fixture, make_app, open_screen, over_the_peak, settle
 
 
 @pytest.fixture(scope="module")
 def fixture(tmp_path_factory: pytest.TempPathFactory):
     return build_fixture(tmp_path_factory.mktemp("history"))
-
-
-async def open_screen(pilot, key: str) -> None:
-    """Every telegram through, then the screen of `key`, its views drawn."""
-    await settle(pilot)
-    await pilot.press(key)
-    await settle(pilot)
 
 
 def notified(app) -> list[str]:
@@ -135,9 +128,7 @@ async def test_a_price_change_from_a_date_is_a_period_and_earlier_costs_keep_the
 async def test_at_80x24_the_chart_is_one_key_away_and_at_40_rows_both_are_shown(fixture, tmp_path: Path):
     app = make_app(fixture, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("h")
-        await settle(pilot)
+        await open_screen(pilot, "h")
         screen = app.screen
         assert screen.query_one("#history-tabs").display
         assert screen.query_one("#usage-panel").display and not screen.query_one("#chart-panel").display
