@@ -295,8 +295,11 @@ class LiveScreen(MeterScreen):
         if view.forecast is not None:
             self.query_one("#live-quarter", ProgressBar).update(progress=view.forecast.seconds_in)
         text = quarter_lines(view, dark)
-        lines = text.plain.count("\n")  # the same number of lines (the seconds left change): no new layout
-        self.query_one("#live-quarter-text", Static).update(text, layout=lines != self._quarter_lines)
+        box = self.query_one("#live-quarter-text", Static)
+        # Rows as wrapped at the panel's width, not newlines: a sentence that grows past the edge (the connection
+        # named) needs a new layout, or its end is cut; the same rows (the seconds left change) need none.
+        lines = len(text.wrap(self.app.console, max(1, box.content_size.width)))
+        box.update(text, layout=lines != self._quarter_lines)
         self._quarter_lines = lines
         show_rows(self.query_one("#live-months", DataTable), months_rows(view, dark, billed=False))
         self.query_one("#live-quarters", QuarterChart).show(view, dark)
