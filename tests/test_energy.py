@@ -63,6 +63,10 @@ def test_dated_periods_keep_last_years_prices(tmp_path: Path):
     july = book.on(date(2026, 7, 2))
     assert (july.import_day, july.gas_m3, july.capacity_kw_year) == (0.35, 0.8, 60.0)
     assert load_rates(tmp_path / "rates.json").on(date(2026, 8, 1)) == july
+    # A period's date is when its prices start, not the contract's: without a top-level From none is known, and
+    # fixed fees and capacity are billed before the last period too.
+    assert book.start is None
+    assert save_rates(tmp_path / "dated.json", {**document, "From": "2024-05-01"}).start == date(2024, 5, 1)
 
 
 @pytest.mark.parametrize(

@@ -293,10 +293,10 @@ def parse_rates(document: Any, source: str = "rates.json") -> RateBook:
     if not isinstance(document, dict):
         raise RatesError(f"{where}expected a JSON object at the top")
     base_doc = {k: v for k, v in document.items() if k not in ("Periods", "From")}
-    start = None
+    contract_start = None
     if "From" in document:
         try:
-            start = date.fromisoformat(str(document["From"]))
+            contract_start = date.fromisoformat(str(document["From"]))
         except ValueError:
             raise RatesError(f"{where}From: expected the contract's first day YYYY-MM-DD, "
                              f"got {_shown(document['From'])}") from None  # fmt: skip
@@ -317,7 +317,7 @@ def parse_rates(document: Any, source: str = "rates.json") -> RateBook:
             raise RatesError(f"{here}From: {start} is not after the previous period")
         effective = _merge(effective, {k: v for k, v in period.items() if k != "From"})
         periods.append((start, _rates(effective, here)))
-    return RateBook(tuple(periods), document, start)
+    return RateBook(tuple(periods), document, contract_start)
 
 
 def user_rates(path: Path) -> RateBook:
