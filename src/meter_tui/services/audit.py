@@ -17,9 +17,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from meter_tui.store.fluvius import FluviusResult, Quarters, export_batches, store_export
+from meter_tui.store.fluvius import Quarters, read_export, store_export
 from meter_tui.store.localtime import date_of, day_key, local_time, next_day
-from meter_tui.store.queries import DayReading, day_readings
+from meter_tui.store.queries import DayReading, day_readings, electricity_quarters
 
 TOLERANCE_WH = 1  # 0.001 kWh: the resolution of both the export and the store
 MAX_SHIFT = 8  # quarters either way tried for a clock offset (two hours)
@@ -92,15 +92,6 @@ def _pairs(quarters: Quarters) -> dict[int, Pair]:
     }  # fmt: skip
 
 
-def _history(connection: sqlite3.Connection, first: int, last: int) -> dict[int, Pair]:
-    rows = connection.execute(
-        "SELECT start, import_day_wh + import_night_wh, export_day_wh + export_night_wh FROM quarter"
-        " WHERE start BETWEEN ? AND ? AND (source != 'fluvius' OR average_w IS NOT NULL)",
-        (first, last),
-    )
-    return {start: (offtake, injection) for start, offtake, injection in rows}
-
-
 def _same(a: Pair | None, b: Pair | None) -> bool:
     return a is not None and b is not None and all(abs(x - y) <= TOLERANCE_WH for x, y in zip(a, b, strict=True))
 
@@ -119,16 +110,13 @@ def clock_offset(fluvius: dict[int, Pair], history: dict[int, Pair]) -> int:
 def audit(connection: sqlite3.Connection, path: Path, *, fill: bool = False) -> Audit:
     """The export against the history over the export's days: per day, per month's peak, each differing quarter,
     the clock offset; with `fill`, the export's quarters stored where the history has none (never over data)."""
-    parsed = FluviusResult()
-    quarters: Quarters = {}
-    for batch in export_batches(path, parsed):
-        quarters.update(batch)
+    quarters, parsed = read_export(path)
     result = Audit(problems=parsed.problems)
     fluvius = _pairs(quarters)
     if not fluvius:
         return result
     reach = MAX_SHIFT * 900
-    around = _history(connection, min(fluvius) - reach, max(fluvius) + reach)
+    around = electricity_quarters(connection, min(fluvius) - reach, max(fluvius) + reach)
     result.offset_quarters = clock_offset(fluvius, around)
     shift = result.offset_quarters * 900
     aligned = {start + shift: pair for start, pair in fluvius.items()}

@@ -27,6 +27,7 @@ against the quarters and Fluvius's export long after the raw telegrams are gone.
 from __future__ import annotations
 
 import sqlite3
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -106,7 +107,7 @@ class Ingestor:
         self.keep_raw = keep_raw
         self.stats = IngestStats()
         self._quarters: dict[int, _Quarter] = {}
-        self._raw: list[tuple[int, bytes]] = []
+        self._raw: deque[tuple[int, bytes]] = deque(maxlen=MAX_PENDING_RAW)  # memory bounded while writes fail
         self._peaks: dict[str, tuple[float, int | None]] = {}
         self._segments: list[tuple[int, str]] = []
         self._day_readings: list[tuple[int | str | None, ...]] = []  # a local day's first telegram
@@ -155,7 +156,7 @@ class Ingestor:
         if state is None:
             first = _Held(now, registers, telegram.equipment_id, telegram, _powers(telegram), "not confirmed",
                           "the first telegram of a new history")  # fmt: skip
-            self._hold(first, True)
+            self._hold(first)
             return
         why = _why_not(state, now, registers, telegram.equipment_id, _powers(telegram))
         if why is None:
@@ -164,9 +165,9 @@ class Ingestor:
         elif now <= state.time and not _more_energy(state.registers, registers):
             self.stats.skipped += 1  # a replay (an import of what is known), or a clock set back: nothing new
         else:
-            self._hold(_Held(now, registers, telegram.equipment_id, telegram, _powers(telegram), *why), False)
+            self._hold(_Held(now, registers, telegram.equipment_id, telegram, _powers(telegram), *why))
 
-    def _hold(self, held: _Held, new_history: bool) -> None:
+    def _hold(self, held: _Held) -> None:
         """Keep `held` back; take the telegrams held once enough of them continue each other: two in a row that
         agree make a new time or a new meter real, one alone does not (ten for a clock a day off)."""
         chain = self._held
@@ -177,15 +178,19 @@ class Ingestor:
         chain.append(held)
         if len(chain) < self._confirmations(chain[0]):
             return
-        self._held = []
+        new_history = self._state is None
         if not new_history:
             after = "the next one" if len(chain) == 2 else f"the next {len(chain) - 1}"
             first = chain[0]
             self._say("confirmed", f"telegram of {_stamp(first.time)} taken, {after} confirmed it: {first.detail}")
-        for each in chain:
-            self._accept(each.telegram, each.time, each.registers)
+        self._take_held()
         if new_history:
             self.flush()  # a new history's first commit at once: a kill now loses no register baseline
+
+    def _take_held(self) -> None:
+        chain, self._held = self._held, []
+        for each in chain:
+            self._accept(each.telegram, each.time, each.registers)
 
     def _confirmations(self, first: _Held) -> int:
         """How many telegrams in a row must agree before `first` (and those after it) are taken."""
@@ -213,10 +218,8 @@ class Ingestor:
     def finish(self) -> bool:
         """The end of the input: a telegram still held is refused (nothing after it confirmed it), except the
         first telegram of a new history, which nothing contradicts. Then everything is committed."""
-        if self._held and self._state is None:
-            for held in self._held:
-                self._accept(held.telegram, held.time, held.registers)
-            self._held = []
+        if self._state is None:
+            self._take_held()
         self._refuse_held("no telegram came after it to confirm it")
         return self.flush()
 
@@ -248,9 +251,7 @@ class Ingestor:
             litres = [reading[0] if reading else None for reading in (gas, water)]
             self._day_readings.append((day_key(now), now, *registers, *litres, telegram.equipment_id))
         if self.keep_raw:
-            self._raw.append((now, telegram.raw))
-            if len(self._raw) > MAX_PENDING_RAW:  # writes fail for long: memory bounded, energy is kept all the same
-                del self._raw[0]
+            self._raw.append((now, telegram.raw))  # past MAX_PENDING_RAW the oldest goes; energy is kept whole
         self._state = _State(now, registers, gas, water, telegram.equipment_id, _powers(telegram))
 
     def _energy(

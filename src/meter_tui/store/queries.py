@@ -291,6 +291,17 @@ def quarters_in_day(day: date) -> int:
 _HAS_ELECTRICITY = "(source != 'fluvius' OR average_w IS NOT NULL)"
 
 
+def electricity_quarters(connection: sqlite3.Connection, first: int, last: int) -> dict[int, tuple[int, int]]:
+    """{quarter start: (offtake Wh, injection Wh)} of the quarters from `first` to `last` (UTC epoch seconds) that
+    hold electricity (a gas-only hour of a Fluvius export does not)."""
+    rows = connection.execute(
+        "SELECT start, import_day_wh + import_night_wh, export_day_wh + export_night_wh FROM quarter"
+        f" WHERE start BETWEEN ? AND ? AND {_HAS_ELECTRICITY}",
+        (first, last),
+    )
+    return {start: (offtake, injection) for start, offtake, injection in rows}
+
+
 def known_quarters(connection: sqlite3.Connection, first: date, last: date) -> dict[date, int]:
     """Per local day from `first` to `last`, how many of its quarters have electricity data (days without any are
     left out)."""
@@ -328,11 +339,9 @@ def month_completeness(
     days from the contract's `start` (or `first`) on, up to `today` (a day to come is not missing yet)."""
     counts = known_quarters(connection, first, last)
     result: dict[date, Completeness] = {}
-    day = max(first, start) if start is not None else first
-    while day <= min(last, today):
+    for day in calendar_days(max(first, start) if start is not None else first, min(last, today)):
         month = day.replace(day=1)
         result[month] = result.get(month, Completeness()) + Completeness(counts.get(day, 0), quarters_in_day(day))
-        day = next_day(day)
     return result
 
 
