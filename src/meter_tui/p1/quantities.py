@@ -22,7 +22,6 @@ from meter_tui.p1.plausible import (
     MAX_CURRENT_A,
     MAX_PHASE_KW,
     MAX_POWER_KW,
-    MAX_READING,
     MAX_REGISTER_KWH,
     MAX_SETTING,
     MAX_VOLTAGE_V,
@@ -85,7 +84,8 @@ class Quantity:
     precision: int | None = None
     in_json: bool = True  # in `parse`'s flat keys (structured values are written out on their own)
     # The largest value a household connection can measure (p1.plausible): the parser refuses a telegram with a
-    # number above it, below zero or not finite. None: not a number, or not checked.
+    # number above it, below zero or not finite. None: not a plain number; a peak's kW and an M-Bus reading are
+    # bounded by their rule's reader (MAX_POWER_KW, MAX_READING), whatever the row.
     most: float | None = None
     other_units: tuple[str, ...] = ()  # spellings real meters send besides `unit` (kVA or A for a power limit)
 
@@ -241,12 +241,11 @@ QUANTITIES: tuple[Quantity, ...] = (
            "Average import power of the running quarter-hour", publish=Publish.SENSOR, **_POWER),
     Quantity("month_peak_kw", "Month peak", "Highest quarter-hour average import power of this month", "1-0:1.6.0",
              "kW", Rule.PEAK, "month_peak", read=lambda t: t.month_peak.kw if t.month_peak else None,
-             publish=Publish.SENSOR, device_class="power", state_class="measurement", precision=3,
-             most=MAX_POWER_KW),
+             publish=Publish.SENSOR, device_class="power", state_class="measurement", precision=3),
     Quantity("month_peak_time", "Month peak at", "When this month's highest quarter-hour started", "1-0:1.6.0",
              read=_time_of(lambda t: t.month_peak.time if t.month_peak else None), publish=Publish.STATE),
     Quantity("peak_history", "Month peaks", "Highest quarter-hour average of each of the last 13 months",
-             "0-0:98.1.0", "kW", Rule.PEAK_HISTORY, "peak_history", in_json=False, most=MAX_POWER_KW),
+             "0-0:98.1.0", "kW", Rule.PEAK_HISTORY, "peak_history", in_json=False),
     _meter("1-0:1.7.0", "power_import_kw", "Power import", "Import power now, all phases", publish=Publish.SENSOR,
            **_POWER),
     _meter("1-0:2.7.0", "power_export_kw", "Power export", "Export (injection) power now, all phases",
@@ -282,12 +281,12 @@ QUANTITIES: tuple[Quantity, ...] = (
              rule=Rule.VALVE, in_json=False),
     Quantity("gas_m3", "Gas", "Gas (or water) meter reading on channel n, with its capture time", "0-n:24.2.3",
              "m³", Rule.READING, read=_reading("gas", "value"), publish=Publish.SENSOR, device_class="gas",
-             state_class="total_increasing", precision=3, most=MAX_READING),
+             state_class="total_increasing", precision=3),
     Quantity("water_m3", "Water", "Water (or gas) meter reading on channel n, with its capture time", "0-n:24.2.1",
              "m³", Rule.READING, read=_reading("water", "value"), publish=Publish.SENSOR, device_class="water",
-             state_class="total_increasing", precision=3, most=MAX_READING),
+             state_class="total_increasing", precision=3),
     Quantity("gas_m3", "Gas", "Gas meter reading on channel n, DSMR 2/3 form", "0-n:24.3.0", "m³",
-             Rule.OLD_READING, read=_reading("gas", "value"), in_json=False, most=MAX_READING),
+             Rule.OLD_READING, read=_reading("gas", "value"), in_json=False),
     Quantity("gas_time", "Gas read at", "When the gas meter last reported", "0-n:24.2.3",
              read=_time_of(_reading("gas", "time")), publish=Publish.STATE),
     Quantity("water_time", "Water read at", "When the water meter last reported", "0-n:24.2.1",

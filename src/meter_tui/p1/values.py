@@ -9,11 +9,12 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from meter_tui.p1.plausible import SCALED
+
 BRUSSELS = ZoneInfo("Europe/Brussels")
 _OFFSETS = {"S": timezone(timedelta(hours=2)), "W": timezone(timedelta(hours=1))}
 # Stamps real meters send for "no value": empty 98.1.0 months, M-Bus devices that never reported.
 _PLACEHOLDER_STAMPS = frozenset({"000101000000", "000000000000", "700101000000", "700101010000"})
-_SCALE_TO_KILO = {"W": "kW", "Wh": "kWh"}
 
 
 @lru_cache(maxsize=4096)
@@ -50,7 +51,7 @@ def parse_quantity(text: str) -> tuple[float, str]:
     """`000123.456*kWh` -> (123.456, 'kWh'); W and Wh are scaled to kW and kWh; a missing unit gives ''."""
     number, _, unit = text.partition("*")
     value = float(number)
-    kilo = _SCALE_TO_KILO.get(unit)
+    kilo = SCALED.get(unit)
     if kilo is not None:
         return value / 1000.0, kilo
     return value, unit

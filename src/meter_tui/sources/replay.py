@@ -120,7 +120,11 @@ class _Cutter:
         self._base = 0  # the stream offset of _held[0]
         self._previous: datetime | None = None
         self._started = False
-        self.good = 0  # telegrams that pass their checks
+
+    @property
+    def good(self) -> int:
+        """Telegrams that passed their checks so far (the reader counts them)."""
+        return self._reader.good
 
     def feed(self, chunk: bytes) -> list[tuple[bytes, float]]:
         self._held += chunk
@@ -139,7 +143,6 @@ class _Cutter:
         start = 0
         for result in results:
             moment = result.telegram.timestamp if result.telegram is not None else None
-            self.good += result.telegram is not None
             if self._previous is not None and moment is not None:
                 # A pause longer than a minute is a hole in the capture (or a telegram stamped 2099), not the meter's
                 # rhythm: the replay goes on after a minute of meter time instead of waiting for hours or for ever.

@@ -188,9 +188,8 @@ class MeterApp(App[None]):
     async def _restore_events(self) -> None:
         """The events of earlier runs, from the history, under this run's."""
         stored = await self.in_store(self.session.past_events, EVENTS_KEPT)
-        zone = self.live.telegram.timestamp.tzinfo if self.live and self.live.telegram.timestamp else BRUSSELS
         self.event_log.restore(
-            [LoggedEvent(datetime.fromtimestamp(time, zone), severity, text) for time, severity, text in stored]
+            [LoggedEvent(datetime.fromtimestamp(time, BRUSSELS), severity, text) for time, severity, text in stored]
         )
         self.events_logged = self.event_log.count
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from meter_tui.config import ConfigError
+from meter_tui.ui.serve_guard import WILDCARDS
 
 TOKEN_ENV = "METER_TUI_SERVE_TOKEN"
 WARN_ARGUMENT = (f"meter-tui serve: --token shows in `ps` to every user of this machine: put the token in "
@@ -79,7 +80,7 @@ def start_urls(host: str, port: int, public_url: str | None) -> list[str]:
     browser elsewhere cannot open 0.0.0.0), else the bound address."""
     if public_url:
         return [public_url.rstrip("/") + "/"]
-    if host not in ("0.0.0.0", "::", ""):
+    if host not in WILDCARDS:
         shown = f"[{host}]" if ":" in host else host
         return [f"http://{shown}:{port}/"]
     names = [socket.gethostname(), _own_address()]
